@@ -79,6 +79,8 @@ def from_torch_state_dict(
             row.append(CellParams(**arrays))
         layers.append(row)
     w_out = b_out = None
+    if OUT_BIAS in state_dict and OUT_WEIGHT not in state_dict:
+        raise ValueError(f"missing key {OUT_WEIGHT!r} (shape (O, {D * H})) to go with {OUT_BIAS!r}")
     if OUT_WEIGHT in state_dict:
         w_out = _as_array(state_dict[OUT_WEIGHT], OUT_WEIGHT)
         if w_out.ndim != 2 or w_out.shape[1] != D * H:
@@ -87,7 +89,10 @@ def from_torch_state_dict(
             raise ValueError(f"missing key {OUT_BIAS!r}")
         b_out = _as_array(state_dict[OUT_BIAS], OUT_BIAS)
         if b_out.shape != (w_out.shape[0],):
-            raise ValueError(f"{OUT_BIAS!r} must have shape ({w_out.shape[0]},), got {b_out.shape}")
+            raise ValueError(
+                f"{OUT_BIAS!r} must have shape ({w_out.shape[0]},) to match {OUT_WEIGHT!r} {w_out.shape}, "
+                f"got {b_out.shape}"
+            )
     dtype = np.result_type(*(a for row in layers for p in row for a in (p.w_ih, p.w_hh, p.b_ih, p.b_hh)))
     model = RNNModel(cell, layers, w_out, b_out, nonlinearity)
     return model.astype(dtype)
