@@ -107,3 +107,42 @@ def test_gradients_match_finite_differences(cell, nonlinearity, bidirectional):
             param[idx] = old
             numeric[idx] = (plus - minus) / (2 * eps)
         assert relative_error(grad, numeric) <= 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_matches_torch_even_when_a_probability_underflows(dtype):
+    torch = pytest.importorskip("torch")
+    from rnnviz.cells import softmax
+
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((4, 3, 7)) * 3).astype(dtype)
+    logits[0, 0] = [500.0, 0, 0, 0, 0, 0, -500.0]  # p(target 6) underflows to 0
+    targets = rng.integers(0, 7, (4, 3))
+    targets[0, 0] = 6
+    tl = torch.tensor(logits.astype(np.float64), requires_grad=True)
+    expected = torch.nn.functional.cross_entropy(tl.reshape(-1, 7), torch.from_numpy(targets).reshape(-1))
+    expected.backward()
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for probs in (None, softmax(logits)):
+        loss, d_logits = softmax_cross_entropy(logits, targets, probs)
+        assert loss == pytest.approx(expected.item(), rel=tol)
+        np.testing.assert_allclose(d_logits, tl.grad.numpy(), atol=tol)
+    with pytest.raises(ValueError, match="targets"):
+        softmax_cross_entropy(logits, targets + 7)
+
+
+@pytest.mark.parametrize("cell,nonlinearity", CONFIGS)
+@pytest.mark.parametrize("tokens", [False, True])
+def test_a_reused_workspace_gives_the_same_gradients(cell, nonlinearity, tokens):
+    from rnnviz.backprop import Workspace
+
+    workspace = Workspace()
+    for seed in (0, 1):  # the second call reuses (and must fully overwrite) the first call's memory
+        model, x, targets, h0, c0, w_hn, w_cn = make_case(cell, nonlinearity, 2, True, tokens, seed=seed)
+        _, tr, d_logits = loss_of(model, x, targets, h0, c0, w_hn, w_cn)
+        kwargs = dict(d_logits=d_logits, d_h_n=w_hn, d_c_n=w_cn if c0 is not None else None, keep_state_grads=True)
+        fresh = backward(model, tr, **kwargs)
+        reused = backward(model, tr, workspace=workspace, **kwargs)
+        for a, b in zip(fresh.arrays() + [fresh.h0], reused.arrays() + [reused.h0]):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(fresh.states[0][1], reused.states[0][1])

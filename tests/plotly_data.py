@@ -1,0 +1,39 @@
+"""Decode what Streamlit sends for a Plotly chart (Plotly 7 sends NumPy arrays as base64 typed arrays)."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+
+def decode(value):
+    """A typed-array dict ``{"dtype", "bdata", "shape"}`` or a plain list, as a NumPy array."""
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), np.dtype(value["dtype"]).newbyteorder("<"))
+        if "shape" in value:
+            arr = arr.reshape([int(s) for s in str(value["shape"]).split(",")])
+        return arr
+    return np.asarray(value)
+
+
+def figure(at, key: str) -> dict:
+    """The figure JSON of the chart with ``key`` in an AppTest run."""
+    for element in at.get("plotly_chart"):
+        if getattr(element, "key", None) == key:
+            return json.loads(element.proto.spec)
+    raise KeyError(f"no chart {key!r}; have {charts(at)}")
+
+
+def charts(at) -> list[str]:
+    return [getattr(e, "key", None) for e in at.get("plotly_chart")]
+
+
+def trace_named(spec: dict, name: str) -> dict:
+    return next(t for t in spec["data"] if t.get("name") == name)
+
+
+def step_title(spec: dict) -> str:
+    """The time strip's title ("step 4: reading ...") in the combined step chart."""
+    texts = (a["text"].replace("<b>", "").replace("</b>", "") for a in spec["layout"]["annotations"])
+    return next(t for t in texts if t.startswith("step "))
