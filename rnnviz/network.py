@@ -6,11 +6,10 @@ input projection gathers columns of W_ih), or dense vectors ``(T, B, I)``. ``bat
 means ``(B, T)`` / ``(B, T, I)``. A 1-D id sequence / 2-D float array is one unbatched
 sequence (B = 1). Traces are always time-major ``(T, B, ...)``.
 
-Speed notes: the input projection of all steps is one matmul (or gather) per layer and
-direction; per step only W_hh h_{t-1} and elementwise ops run, written in place into
-preallocated trace arrays. Sigmoid gates use sigmoid(x) = 0.5*tanh(x/2) + 0.5, with the
-factor 1/2 folded into their weight rows (exact: a power of two), so one ``tanh`` call
-activates every gate of a step.
+Speed: the input projection of all steps is one matmul (or gather) per layer and direction;
+per step only W_hh h_{t-1} and elementwise ops run, written in place into preallocated trace
+arrays. Details and measurements next to the time loops below and in docs/benchmarks.md.
+``forward_states`` runs the same loops without keeping the per-step parts (what torch returns).
 """
 from __future__ import annotations
 
@@ -144,6 +143,45 @@ def forward(
     ``inputs``: int token ids ``(T, B)`` or float vectors ``(T, B, I)`` (``(B, T, ...)`` when
     ``batch_first``). ``h0`` / ``c0``: ``(num_layers * D, B, H)`` like PyTorch (zeros if None).
     """
+    x, tokens, h0, c0 = _prepare(model, inputs, batch_first, h0, c0)
+    layer_traces = _run_layers(model, x, tokens, h0, c0, record=True)
+    output = _concat_directions([tr.h for tr in layer_traces[-1]])
+    h_n = np.stack([_final(tr.h, tr.reverse) for layer in layer_traces for tr in layer])
+    c_n = None
+    if model.cell == "lstm":
+        c_n = np.stack([_final(tr.c, tr.reverse) for layer in layer_traces for tr in layer])
+    logits = probs = None
+    if model.w_out is not None:
+        logits = output @ model.w_out.T
+        logits += model.b_out
+        probs = softmax(logits)
+    return Trace(model.cell, model.nonlinearity, x, layer_traces, output, h_n, c_n, logits, probs)
+
+
+def forward_states(
+    model: RNNModel,
+    inputs: np.ndarray,
+    *,
+    batch_first: bool = False,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """What ``torch.nn.RNN/LSTM/GRU`` return, time-major: ``(output (T, B, D*H), h_n, c_n)``.
+
+    Same arithmetic as :func:`forward`, but nothing per step is kept apart from the states
+    (``c_n`` is None unless LSTM); the output layer is not applied. Used to measure what
+    recording the trace costs (bench/engine.py).
+    """
+    x, tokens, h0, c0 = _prepare(model, inputs, batch_first, h0, c0)
+    layers = _run_layers(model, x, tokens, h0, c0, record=False)
+    output = _concat_directions([h for h, _, _ in layers[-1]])
+    h_n = np.stack([_final(h, reverse) for layer in layers for h, _, reverse in layer])
+    c_n = np.stack([c for layer in layers for _, c, _ in layer]) if model.cell == "lstm" else None
+    return output, h_n, c_n
+
+
+def _prepare(model, inputs, batch_first, h0, c0):
+    """Validate inputs and initial states; return time-major x, whether it is token ids, h0, c0."""
     inputs = np.asarray(inputs)
     tokens = np.issubdtype(inputs.dtype, np.integer)
     x = as_time_major(inputs, batch_first=batch_first, tokens=tokens)
@@ -161,31 +199,33 @@ def forward(
     L, D, H = model.num_layers, model.num_directions, model.hidden_size
     h0 = _initial_state(h0, L * D, B, H, dtype, "h0")
     c0 = _initial_state(c0, L * D, B, H, dtype, "c0") if model.cell == "lstm" else None
+    return x, tokens, h0, c0
 
-    layer_traces: list[list[LayerTrace]] = []
+
+def _run_layers(model, x, tokens, h0, c0, *, record):
+    """layers[l][d]: a LayerTrace when ``record``, else (h (T, B, H), final c or None, reverse)."""
+    D = model.num_directions
+    results = []
     layer_in = x
     for l, layer in enumerate(model.layers):
-        traces = []
+        outs = []
         for d, params in enumerate(layer):
             k = l * D + d
             ih = _input_projection(params, layer_in, tokens=(tokens and l == 0))
-            traces.append(
-                _run_direction(model.cell, model.nonlinearity, params, ih, h0[k], None if c0 is None else c0[k], d == 1)
-            )
-        layer_traces.append(traces)
-        layer_in = traces[0].h if D == 1 else np.concatenate([t.h for t in traces], axis=-1)
+            c0_k = None if c0 is None else c0[k]
+            outs.append(_run_direction(model.cell, model.nonlinearity, params, ih, h0[k], c0_k, d == 1, record))
+        results.append(outs)
+        layer_in = _concat_directions([o.h if record else o[0] for o in outs])
+    return results
 
-    output = layer_in
-    h_n = np.stack([tr.h[-1] if not tr.reverse else tr.h[0] for layer in layer_traces for tr in layer])
-    c_n = None
-    if model.cell == "lstm":
-        c_n = np.stack([tr.c[-1] if not tr.reverse else tr.c[0] for layer in layer_traces for tr in layer])
-    logits = probs = None
-    if model.w_out is not None:
-        logits = output @ model.w_out.T
-        logits += model.b_out
-        probs = softmax(logits)
-    return Trace(model.cell, model.nonlinearity, x, layer_traces, output, h_n, c_n, logits, probs)
+
+def _concat_directions(hs: list[np.ndarray]) -> np.ndarray:
+    return hs[0] if len(hs) == 1 else np.concatenate(hs, axis=-1)
+
+
+def _final(states: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state after the last step a direction processed (t = 0 for the reverse direction)."""
+    return states[0] if reverse else states[-1]
 
 
 def _initial_state(s: np.ndarray | None, n: int, B: int, H: int, dtype: np.dtype, name: str) -> np.ndarray:
@@ -210,109 +250,190 @@ def _input_projection(params: CellParams, x: np.ndarray, *, tokens: bool) -> np.
     return ih
 
 
-def _run_direction(
-    cell: str,
-    nonlinearity: str,
-    p: CellParams,
-    ih: np.ndarray,
-    h0: np.ndarray,
-    c0: np.ndarray | None,
-    reverse: bool,
-) -> LayerTrace:
-    T, B, _ = ih.shape
+# ---------------------------------------------------------------------------------------------
+# The time loops.
+#
+# Speed notes (measured with bench/engine.py; see docs/benchmarks.md):
+# - Per step only W_hh h_{t-1} and elementwise ops run, written in place (``out=``) into
+#   preallocated trace arrays; everything that does not depend on h_{t-1} (the input projection,
+#   b_hh, scalings) is done for all steps at once before the loop, and the trace's fix-ups after.
+# - NumPy's tanh is slow here (float64 ~15-19 ns/element, float32 ~4), exp is about twice as
+#   fast, so gates use sigmoid(x) = 1/(1 + exp(-x)) and tanh(x) = 2 sigmoid(2x) - 1. The factors
+#   -1 and -2 are folded into W_hh's rows and the precomputed input part ("k-scaling"): exact, as
+#   they are powers of two, and undone after the loop so the trace holds PyTorch's values.
+#   exp(-x) overflows to inf for x < ~-709 (float64) / -88 (float32); 1/(1 + inf) = 0 is then the
+#   exact limit, so the loops of the bounded cells (tanh RNN, LSTM, GRU: |h| <= 1, |c| grows by at
+#   most 1 per step) run under np.errstate(over="ignore", under="ignore"). The ReLU loop does
+#   not: a ReLU state that really overflows warns as NumPy always does.
+# - Measured and kept: np.dot on a C-contiguous (H, G*H) weight (less call overhead than matmul,
+#   faster gemv at B = 1); per-gate (T, B, H) views made once, positional out= arguments and
+#   local names for the ufuncs (-15-25% at B = 1, where a step is mostly call overhead); the
+#   step-independent pre-activation written into the gates array itself (less fresh memory).
+# - Measured and dropped: np.exp2 (no faster than exp for float64, slower for float32); a
+#   float64 tanh through exp on small blocks (the extra calls cost more than they save).
+# ---------------------------------------------------------------------------------------------
+
+_QUIET_EXP = {"over": "ignore", "under": "ignore"}  # exp(-x) -> inf / 0 are the exact limits here
+
+
+def _time_buffer(T: int, shape: tuple[int, ...], dtype: np.dtype, record: bool) -> np.ndarray:
+    """(T, *shape) storage per step, or, when not recording, one block that every step reuses
+    (a stride-0 view over time: the loops run unchanged, memory stays the size of one step)."""
+    if record:
+        return np.empty((T, *shape), dtype)
+    block = np.empty(shape, dtype)
+    return np.lib.stride_tricks.as_strided(block, (T, *shape), (0, *block.strides))
+
+
+def _run_direction(cell, nonlinearity, p, ih, h0, c0, reverse, record):
+    T, B, GH = ih.shape
     H = p.hidden_size
     order = range(T - 1, -1, -1) if reverse else range(T)
     h = np.empty((T, B, H), ih.dtype)
-    hh = np.empty_like(ih)
+    hh = _time_buffer(T, (B, GH), ih.dtype, record)
     if cell == "rnn":
-        _rnn_loop(p, ih, hh, h, h0, order, nonlinearity)
-        return LayerTrace(cell, reverse, ih, hh, h, h0)
-    gates = np.empty_like(ih)
-    if cell == "lstm":
-        c = np.empty((T, B, H), ih.dtype)
-        _lstm_loop(p, ih, hh, gates, h, c, h0, c0, order)
-        return LayerTrace(cell, reverse, ih, hh, h, h0, gates, c, c0)
-    _gru_loop(p, ih, hh, gates, h, h0, order)
-    return LayerTrace(cell, reverse, ih, hh, h, h0, gates)
+        _rnn_loop(p, ih, hh, h, h0, order, nonlinearity, record)
+        return LayerTrace(cell, reverse, ih, hh, h, h0) if record else (h, None, reverse)
+    gates = _time_buffer(T, (B, GH), ih.dtype, record)
+    # The step-independent part of the pre-activation, for all steps at once. When recording it is
+    # written into ``gates`` itself, each step then activates it in place: one big array less to
+    # allocate (fresh memory costs a page fault per 4 KiB, ~0.7 ms per MB here).
+    pre = gates if record else np.empty_like(ih)
+    with np.errstate(**_QUIET_EXP):
+        if cell == "lstm":
+            c = _time_buffer(T, (B, H), ih.dtype, record)
+            _lstm_loop(p, ih, pre, hh, gates, h, c, h0, c0, order, record)
+            if record:
+                return LayerTrace(cell, reverse, ih, hh, h, h0, gates, c, c0)
+            return h, c[0].copy(), reverse  # every step wrote the same block: the final c
+        _gru_loop(p, ih, pre, hh, gates, h, h0, order, record)
+    return LayerTrace(cell, reverse, ih, hh, h, h0, gates) if record else (h, None, reverse)
 
 
-def _rnn_loop(p, ih, hh, h, h0, order, nonlinearity) -> None:
+def _rnn_loop(p, ih, hh, h, h0, order, nonlinearity, record) -> None:
     w_hh_t = p.w_hh.T
-    ihb = ih + p.b_hh  # b_hh folded in once; hh gets it back after the loop
-    act = np.tanh if nonlinearity == "tanh" else _relu
+    np.add(ih, p.b_hh, out=h)  # step-independent part, for all steps at once, in place of h
+    act = _tanh_for(h0) if nonlinearity == "tanh" else _relu
+    dot, add = np.dot, np.add
     prev = h0
-    for t in order:
-        np.matmul(prev, w_hh_t, out=hh[t])
-        np.add(hh[t], ihb[t], out=h[t])
-        act(h[t], out=h[t])
-        prev = h[t]
-    hh += p.b_hh
+    # exp may overflow inside the tanh (exact limit); a ReLU state that really overflows must warn.
+    with np.errstate(**(_QUIET_EXP if nonlinearity == "tanh" else {})):
+        for t in order:  # positional out= arguments: the keyword costs measurable time per call
+            ht, hht = h[t], hh[t]
+            dot(prev, w_hh_t, hht)
+            add(ht, hht, ht)
+            act(ht, ht)
+            prev = ht
+    if record:
+        hh += p.b_hh  # folded into h above; the trace keeps W_hh h + b_hh
+
+
+def _tanh_for(block: np.ndarray):
+    """The tanh to use on per-step blocks like ``block``: in float64 on >= 1024 elements
+    2 / (1 + exp(-2x)) - 1, since NumPy's float64 tanh is ~2.5x slower than its exp here, which
+    pays for the extra calls; np.tanh otherwise (float32 tanh is fast enough, and on small
+    blocks the per-call overhead dominates). Both are called as f(x, out)."""
+    return _tanh_via_exp if block.dtype == np.float64 and block.size >= 1024 else np.tanh
+
+
+def _tanh_via_exp(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """tanh(x) = 2 / (1 + exp(-2x)) - 1, within ~4e-16 of np.tanh. Call under _QUIET_EXP."""
+    np.multiply(x, -2.0, out)
+    np.exp(out, out)
+    np.add(out, 1.0, out)
+    np.divide(2.0, out, out)
+    np.add(out, -1.0, out)
+    return out
 
 
 def _relu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, out=out)
+    return np.maximum(x, 0, out=out)  # (positional out is deprecated for np.maximum)
 
 
-def _sigmoid_row_scale(cell: str, H: int, dtype: np.dtype) -> np.ndarray:
-    """0.5 on sigmoid-gate rows, 1 on tanh rows (LSTM's g, GRU's n)."""
-    s = np.full(num_gates(cell) * H, 0.5, dtype)
-    if cell == "lstm":
-        s[2 * H : 3 * H] = 1.0
-    else:
-        s[2 * H :] = 1.0
-    return s
+def _k_scaling(cell: str, H: int, dtype: np.dtype) -> np.ndarray:
+    """Per gate row: -1 where the gate is a sigmoid, -2 where it is a tanh (LSTM's g, GRU's n).
+
+    With pre-activation x scaled by k, exp(k x) + 1 followed by 1/. gives sigmoid(x) on sigmoid
+    rows and sigmoid(2x) on tanh rows, and tanh(x) = 2 sigmoid(2x) - 1."""
+    k = np.full(num_gates(cell) * H, -1.0, dtype)
+    k[2 * H : 3 * H] = -2.0  # the third gate is the tanh one in both: LSTM i,f,[g],o ; GRU r,z,[n]
+    return k
 
 
-def _lstm_loop(p, ih, hh, gates, h, c, h0, c0, order) -> None:
+def _scaled_transpose(w_hh: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """C-contiguous (H, G*H) copy of (k * W_hh).T: np.dot with it beats a transposed view
+    (up to ~1.5x for a single sequence, B = 1) and it is a copy we make anyway."""
+    out = np.empty(w_hh.T.shape, w_hh.dtype)
+    return np.multiply(w_hh.T, k, out=out)
+
+
+def _gate_views(gates: np.ndarray, count: int, H: int) -> list[np.ndarray]:
+    """(T, B, H) views of each gate block, made once: indexing them by t in the loop is cheaper
+    than slicing every step (at B = 1 a step is mostly per-call overhead)."""
+    return [gates[..., j * H : (j + 1) * H] for j in range(count)]
+
+
+def _lstm_loop(p, ih, pre, hh, gates, h, c, h0, c0, order, record) -> None:
     H = p.hidden_size
-    s = _sigmoid_row_scale("lstm", H, ih.dtype)
-    w_hh_t = (p.w_hh * s[:, None]).T
-    pre = (ih + p.b_hh) * s
+    k = _k_scaling("lstm", H, ih.dtype)
+    w_hh_t = _scaled_transpose(p.w_hh, k)  # hh[t] = k * (W_hh h_{t-1})
+    np.add(ih, p.b_hh, out=pre)  # k * (W_ih x_t + b_ih + b_hh)
+    pre *= k
+    i_, f_, g_, o_ = _gate_views(gates, 4, H)
     tmp = np.empty_like(h0)
+    tanh = _tanh_for(tmp)
+    dot, add, multiply, exp, divide = np.dot, np.add, np.multiply, np.exp, np.divide
     prev_h, prev_c = h0, c0
-    for t in order:
-        g = gates[t]
-        np.matmul(prev_h, w_hh_t, out=hh[t])
-        np.add(hh[t], pre[t], out=g)
-        np.tanh(g, out=g)
-        i_f, gg, o = g[:, : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
-        i_f *= 0.5
-        i_f += 0.5
-        o *= 0.5
-        o += 0.5
-        ct = c[t]
-        np.multiply(g[:, H : 2 * H], prev_c, out=ct)
-        np.multiply(g[:, :H], gg, out=tmp)
-        ct += tmp
-        np.tanh(ct, out=tmp)
-        np.multiply(o, tmp, out=h[t])
-        prev_h, prev_c = h[t], ct
-    hh /= s  # undo the exact 1/2 scaling of sigmoid rows
-    hh += p.b_hh
+    for t in order:  # positional out= arguments: the keyword costs measurable time per call
+        z, hht, ct, ht, g = gates[t], hh[t], c[t], h[t], g_[t]
+        dot(prev_h, w_hh_t, hht)
+        add(hht, pre[t], z)  # k * pre-activation
+        exp(z, z)
+        add(z, 1.0, z)
+        divide(1.0, z, z)  # sigmoid(i), sigmoid(f), sigmoid(2g), sigmoid(o)
+        multiply(g, 2.0, g)
+        add(g, -1.0, g)  # tanh(g)
+        multiply(f_[t], prev_c, ct)
+        multiply(i_[t], g, tmp)
+        add(ct, tmp, ct)
+        tanh(ct, tmp)
+        multiply(o_[t], tmp, ht)
+        prev_h, prev_c = ht, ct
+    if record:  # hh holds -(W_hh h), -2 (W_hg h) on the g rows: back to W_hh h + b_hh
+        hh[..., 2 * H : 3 * H] *= 0.5
+        np.subtract(p.b_hh, hh, out=hh)
 
 
-def _gru_loop(p, ih, hh, gates, h, h0, order) -> None:
+def _gru_loop(p, ih, pre, hh, gates, h, h0, order, record) -> None:
     H = p.hidden_size
-    s = _sigmoid_row_scale("gru", H, ih.dtype)
-    w_hh_t = (p.w_hh * s[:, None]).T
-    b_hh = p.b_hh * s
-    pre_rz = ih[..., : 2 * H] * 0.5
+    # r, z rows scaled by -1 (sigmoid through exp); the n rows keep scale 1 and go through the
+    # tanh of _tanh_for (one call in float32 and on small blocks, where call overhead dominates).
+    k = _k_scaling("gru", H, ih.dtype)
+    k[2 * H :] = 1.0
+    w_hh_t = _scaled_transpose(p.w_hh, k)
+    b_hh = p.b_hh * k
+    np.multiply(ih, k, out=pre)
+    rz_, r_, z_, n_ = gates[..., : 2 * H], *_gate_views(gates, 3, H)
+    hh_rz, hh_n = hh[..., : 2 * H], hh[..., 2 * H :]
+    pre_rz, pre_n = pre[..., : 2 * H], pre[..., 2 * H :]
+    tmp = np.empty_like(h0)
+    tanh = _tanh_for(tmp)
+    dot, add, subtract, multiply, exp, divide = np.dot, np.add, np.subtract, np.multiply, np.exp, np.divide
     prev = h0
-    for t in order:
-        g, hht, ht = gates[t], hh[t], h[t]
-        np.matmul(prev, w_hh_t, out=hht)
-        hht += b_hh
-        rz = g[:, : 2 * H]
-        np.add(hht[:, : 2 * H], pre_rz[t], out=rz)
-        np.tanh(rz, out=rz)
-        rz *= 0.5
-        rz += 0.5
-        n = g[:, 2 * H :]
-        np.multiply(g[:, :H], hht[:, 2 * H :], out=n)
-        n += ih[t, :, 2 * H :]
-        np.tanh(n, out=n)
-        np.subtract(prev, n, out=ht)  # h = n + z * (h_prev - n)
-        ht *= g[:, H : 2 * H]
-        ht += n
+    for t in order:  # positional out= arguments: the keyword costs measurable time per call
+        hht, ht, rz, n = hh[t], h[t], rz_[t], n_[t]
+        dot(prev, w_hh_t, hht)
+        add(hht, b_hh, hht)  # k * (W_hh h_{t-1} + b_hh): r multiplies the whole n block, bias included
+        add(hh_rz[t], pre_rz[t], rz)
+        exp(rz, rz)
+        add(rz, 1.0, rz)
+        divide(1.0, rz, rz)  # sigmoid(r), sigmoid(z)
+        multiply(r_[t], hh_n[t], tmp)
+        add(pre_n[t], tmp, n)  # W_in x + b_in + r * (W_hn h + b_hn)
+        tanh(n, n)
+        subtract(prev, n, ht)  # h = n + z * (h_prev - n)
+        multiply(ht, z_[t], ht)
+        add(ht, n, ht)
         prev = ht
-    hh[..., : 2 * H] *= 2.0
+    if record:  # hh holds -(W_hh h + b_hh) on the r, z rows
+        np.negative(hh_rz, out=hh_rz)
