@@ -20,6 +20,10 @@ from .text import visible
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
+# Plotly's Magma starts at "#000004", which Streamlit reads as a placeholder for its 4th theme
+# colour (light purple) even with theme=None: start from an equally dark colour it leaves alone.
+MAGMA = [[0.0, "#020108"]] + [[i / 9, c] for i, c in enumerate(
+    ["#000004", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071", "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"])][1:]
 
 
 def display_char(c: str) -> str:
@@ -199,7 +203,7 @@ def what_changed_figure(delta: np.ndarray, step: int, *, text: str | None = None
     """Heatmap of |delta h| (rows units, columns time) with a line at the changed step."""
     d = _f32(delta)
     T, H = d.shape
-    fig = go.Figure(go.Heatmap(z=np.ascontiguousarray(d.T), colorscale="Magma", colorbar=dict(title=dict(text="|Δh|")),
+    fig = go.Figure(go.Heatmap(z=np.ascontiguousarray(d.T), colorscale=MAGMA, colorbar=dict(title=dict(text="|Δh|")),
                                hovertemplate="unit %{y}, t=%{x}<br>|Δh| = %{z:.4f}<extra></extra>"))
     fig.add_vline(x=step, line_color="cyan", line_dash="dot")
     if text is not None:

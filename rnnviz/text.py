@@ -1,6 +1,8 @@
 """Characters <-> token ids for typed text: the vocabulary is the text's own sorted characters."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +30,11 @@ class Vocab:
         return "".join(self.chars[i] for i in ids)
 
     def labels(self) -> list[str]:
-        """Display labels: spaces and newlines made visible."""
-        return [visible(c) for c in self.chars]
+        """Display labels, one per character and all different: whitespace, control and format
+        characters (NUL, CR, right-to-left marks, ...) and lone combining marks made visible."""
+        labels = [label_char(c) for c in self.chars]
+        taken = {label for label, c in zip(labels, self.chars) if label == c}
+        return [f"U+{ord(c):04X}" if label != c and label in taken else label for label, c in zip(labels, self.chars)]
 
 
 def vocab_from_text(text: str) -> Vocab:
@@ -38,3 +43,29 @@ def vocab_from_text(text: str) -> Vocab:
 
 def visible(char: str) -> str:
     return _VISIBLE.get(char, char)
+
+
+def label_char(char: str) -> str:
+    """A chart label for one character that shows what it is and cannot act on its neighbours."""
+    shown = visible(char)
+    if shown != char:
+        return shown
+    if char < " " or char == "\x7f":
+        return chr(0x2400 + ord(char)) if char < " " else "\u2421"  # Unicode control pictures: ␀ ␍ ␡
+    category = unicodedata.category(char)
+    if category in ("Mn", "Me"):
+        return "\u25cc" + char  # a combining mark on a dotted circle, as character tables show it
+    if category[0] == "C" or category in ("Zl", "Zp"):
+        return f"U+{ord(char):04X}"  # format/bidi controls (U+202E ...) would reorder the chart's text
+    return char
+
+
+# Enough to stop every construct: links and images need "[", HTML "<", entities "&", LaTeX "$",
+# directives ":", emphasis "*" "_" "~", code "`", headings "#" (all text is on one line).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$~:#&])")
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it as typed: no links, images, HTML,
+    LaTeX (``$``), colour or icon directives (``:red[...]``); line breaks become spaces."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))

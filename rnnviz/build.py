@@ -1,0 +1,93 @@
+"""Config -> model -> inputs -> trace: everything one view of the app needs, computed once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .compat.torch_naming import from_torch_state_dict
+from .config import Config
+from .inputs import InputBatch, build_inputs
+from .network import RNNModel, forward, init_model
+from .notebook import notebook_draws, notebook_state_dict
+from .text import Vocab
+from .trace import Trace
+
+
+@dataclass
+class Run:
+    cfg: Config
+    model: RNNModel
+    batch: InputBatch
+    trace: Trace
+    overflow: str | None = None  # a note for the page when values saturate or overflow
+
+
+def build_model(cfg: Config) -> RNNModel:
+    """Seeded initial weights, or the notebook's draws (float64 throughout)."""
+    if cfg.inputs == "notebook":
+        draws = notebook_draws(cfg.input_size, cfg.hidden, cfg.output_size, cfg.batch, cfg.length, cfg.weight_seed)
+        return from_torch_state_dict(notebook_state_dict(draws), cell="rnn")
+    scheme = "uniform" if cfg.init == "torch_default" else cfg.init
+    return init_model(
+        cfg.cell,
+        cfg.input_size,
+        cfg.hidden,
+        cfg.output_size or None,
+        num_layers=cfg.layers,
+        bidirectional=cfg.bidirectional,
+        nonlinearity=cfg.nonlinearity,
+        init=scheme,
+        scale=None if cfg.init == "torch_default" else cfg.scale,
+        zero_bias=cfg.zero_bias,
+        seed=cfg.weight_seed,
+        dtype=np.float64,
+    )
+
+
+def run(cfg: Config, model: RNNModel | None = None, vocab: Vocab | None = None) -> Run:
+    """Forward ``cfg``'s inputs through ``model`` (default: the model ``cfg`` describes);
+    ``vocab``: the characters a trained ``model`` reads (see ``build_inputs``)."""
+    if model is None:
+        model = build_model(cfg)
+    batch = build_inputs(cfg, vocab)
+    h0 = batch.h0
+    if h0 is None or model.num_layers * model.num_directions != 1:
+        h0 = None
+    trace = forward(model, batch.data, h0=h0)
+    return Run(cfg, model, batch, trace, overflow_note(trace))
+
+
+# Beyond this, float32 charts saturate (the engine itself computes in float64).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def overflow_note(trace: Trace) -> str | None:
+    """Say so when states exceed what a chart can draw or overflowed to inf/NaN (an exploding ReLU)."""
+    states = [a for layer in trace.layers for lt in layer for a in (lt.h, lt.c) if a is not None]
+    if trace.logits is not None:
+        states.append(trace.logits)
+    worst = 0.0
+    for a in states:
+        if not np.isfinite(a).all():
+            return ("Overflow: some values grew beyond floating-point range (inf/NaN), as an unbounded ReLU with large "
+                    "weights does. Charts draw them saturated at ±3.4e38 (NaN as 0); lower the scale or use tanh.")
+        worst = max(worst, float(np.abs(a).max()) if a.size else 0.0)
+    if worst > FLOAT32_MAX:
+        return (f"Overflow: states reach {worst:.3g}, beyond what charts draw (float32, ±3.4e38); they are shown "
+                "saturated. Lower the scale or use tanh.")
+    if worst > 1e6:
+        return f"The states explode (up to {worst:.3g}): a ReLU with large weights has no bound; colour scales fit the largest value."
+    return None
+
+
+def model_dims(model: RNNModel) -> dict:
+    """The config fields an uploaded model decides."""
+    return {
+        "cell": model.cell,
+        "layers": model.num_layers,
+        "bidirectional": model.bidirectional,
+        "hidden": model.hidden_size,
+        "input_size": model.input_size,
+        "output_size": model.output_size or 0,
+    }

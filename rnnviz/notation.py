@@ -1,0 +1,103 @@
+"""How each formulation names the same parameters (so the app speaks the user's notation).
+
+The engine stores PyTorch's layout: ``W_ih (G*H, I)``, ``W_hh (G*H, H)``, ``b_ih``, ``b_hh``,
+``out.weight (O, D*H)``, ``out.bias``. Other formulations rename, merge the two biases, or
+transpose (the TensorFlow formulation is row-major: ``Y = X Wx + Y_prev Wy + b``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import RNNModel
+
+TITLES = {
+    "torch": "PyTorch (nn.RNN state_dict names)",
+    "class": "Class formulation (MinimalRNN: Wxh, Whh, Why)",
+    "functional": "Functional notebook (Wax, Waa, Wya; a⟨t⟩)",
+    "tensorflow": "TensorFlow 1.x unrolled (row-major Wx, Wy, b)",
+}
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """LaTeX symbols for one notation (vanilla RNN)."""
+
+    x: str
+    h: str
+    h_prev: str
+    w_ih: str
+    w_hh: str
+    b_ih: str
+    b_hh: str | None  # None: the formulation has one bias (b_ih + b_hh)
+    w_out: str
+    b_out: str
+    y: str
+    row_major: bool = False
+
+
+SYMBOLS = {
+    "torch": Symbols("x_t", "h_t", "h_{t-1}", "W_{ih}", "W_{hh}", "b_{ih}", "b_{hh}", "W_{out}", "b_{out}", "\\hat y_t"),
+    "class": Symbols("x_t", "h_t", "h_{t-1}", "W_{xh}", "W_{hh}", "b_h", None, "W_{hy}", "b_y", "p_t"),
+    "functional": Symbols(
+        "x^{\\langle t \\rangle}", "a^{\\langle t \\rangle}", "a^{\\langle t-1 \\rangle}",
+        "W_{ax}", "W_{aa}", "b_a", None, "W_{ya}", "b_y", "\\hat y^{\\langle t \\rangle}",
+    ),
+    "tensorflow": Symbols("X_t", "Y_t", "Y_{t-1}", "W_x", "W_y", "b", None, "W_{out}", "b_{out}", "\\hat y_t", True),
+}
+
+
+@dataclass
+class NamedMatrix:
+    name: str  # as the formulation writes it
+    array: np.ndarray  # 2-D, as the formulation lays it out
+    rows: str  # what the rows index, e.g. "n_a (hidden)"
+    cols: str
+
+    @property
+    def shape_text(self) -> str:
+        return f"{self.array.shape[0]} × {self.array.shape[1]}"
+
+
+def symbols(notation: str, cell: str) -> Symbols:
+    """Symbols of ``notation``; LSTM/GRU always use PyTorch's (the other formulations here are RNN-only)."""
+    return SYMBOLS[notation if cell == "rnn" else "torch"]
+
+
+def weight_matrices(model: RNNModel, notation: str, layer: int, direction: int) -> list[NamedMatrix]:
+    """The parameters of one layer/direction (and the output layer) named as ``notation`` names them."""
+    p = model.layers[layer][direction]
+    suffix = f"_l{layer}" + ("_reverse" if direction else "")
+    G = p.w_hh.shape[0] // p.w_hh.shape[1]
+    rows = "hidden" if G == 1 else f"{G} gates × hidden"
+    out = model.w_out is not None and layer == model.num_layers - 1 and direction == 0
+    if model.cell != "rnn" or notation == "torch":
+        mats = [
+            NamedMatrix(f"weight_ih{suffix}", p.w_ih, rows, "input"),
+            NamedMatrix(f"weight_hh{suffix}", p.w_hh, rows, "hidden"),
+            NamedMatrix(f"bias_ih{suffix}", p.b_ih[:, None], rows, "1"),
+            NamedMatrix(f"bias_hh{suffix}", p.b_hh[:, None], rows, "1"),
+        ]
+        if out:
+            mats += [NamedMatrix("out.weight", model.w_out, "output", "hidden"),
+                     NamedMatrix("out.bias", model.b_out[:, None], "output", "1")]
+        return mats
+    bias = (p.b_ih + p.b_hh)[:, None]
+    if notation == "class":
+        mats = [NamedMatrix("Wxh", p.w_ih, "hidden", "input"), NamedMatrix("Whh", p.w_hh, "hidden", "hidden"),
+                NamedMatrix("bh", bias, "hidden", "1")]
+        if out:
+            mats += [NamedMatrix("Why", model.w_out, "output", "hidden"), NamedMatrix("by", model.b_out[:, None], "output", "1")]
+        return mats
+    if notation == "functional":
+        mats = [NamedMatrix("Wax", p.w_ih, "n_a", "n_x"), NamedMatrix("Waa", p.w_hh, "n_a", "n_a"),
+                NamedMatrix("ba", bias, "n_a", "1")]
+        if out:
+            mats += [NamedMatrix("Wya", model.w_out, "n_y", "n_a"), NamedMatrix("by", model.b_out[:, None], "n_y", "1")]
+        return mats
+    mats = [NamedMatrix("Wx", p.w_ih.T, "n_inputs", "n_neurons"), NamedMatrix("Wy", p.w_hh.T, "n_neurons", "n_neurons"),
+            NamedMatrix("b", bias.T, "1", "n_neurons")]
+    if out:
+        mats += [NamedMatrix("W_out", model.w_out.T, "n_neurons", "n_outputs"), NamedMatrix("b_out", model.b_out[None], "1", "n_outputs")]
+    return mats

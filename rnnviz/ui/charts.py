@@ -1,0 +1,26 @@
+"""Sending a figure spec (rnnviz.figures) to the page without Plotly re-validating it.
+
+``st.plotly_chart`` turns a dict into a ``go.Figure`` (validating every property: 20-40 ms a
+chart) and then back into a dict. A ``BaseFigure`` instance is taken as already validated and
+only ``to_dict()`` is called, so this wrapper hands the spec straight through. The specs are
+validated as ``go.Figure`` in the tests (tests/test_figures.py).
+"""
+from __future__ import annotations
+
+import streamlit as st
+from plotly.basedatatypes import BaseFigure
+
+from .common import PLOTLY_CONFIG
+
+
+class _Prevalidated(BaseFigure):
+    def __init__(self, spec: dict):  # no BaseFigure.__init__: that is the validation we skip
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def show(spec: dict, *, key: str, config: dict | None = None, **kwargs):
+    """``st.plotly_chart`` for a figure spec; returns what it returns (the selection for on_select)."""
+    return st.plotly_chart(_Prevalidated(spec), key=key, config=config or PLOTLY_CONFIG, theme=None, **kwargs)

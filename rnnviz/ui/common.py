@@ -1,0 +1,39 @@
+"""Small helpers shared by the tabs."""
+from __future__ import annotations
+
+from ..build import Run
+from ..config import Config
+from ..trace import LayerTrace
+
+# Plotly's own toolbar keeps its PNG button ("Download plot as a png"); the rest is noise in class.
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def viewed_layer(cfg: Config, run: Run) -> LayerTrace:
+    return run.trace.layers[cfg.layer][cfg.dir_index]
+
+
+def state_kind(cfg: Config) -> str:
+    """Colour scale of hidden states: tanh-bounded except for a ReLU RNN."""
+    return "relu" if cfg.cell == "rnn" and cfg.nonlinearity == "relu" else "tanh"
+
+
+def state_symbol(cfg: Config) -> str:
+    if cfg.cell == "rnn" and cfg.notation == "functional":
+        return "a"
+    if cfg.cell == "rnn" and cfg.notation == "tensorflow":
+        return "Y"
+    return "h"
+
+
+def where(cfg: Config) -> str:
+    """'layer 1 (reverse), sample 3' — only the parts that matter for this model."""
+    parts = []
+    if cfg.layers > 1:
+        parts.append(f"layer {cfg.layer}")
+    if cfg.bidirectional:
+        parts.append(f"{cfg.direction} direction")
+    if cfg.batch > 1:
+        parts.append(f"sample {cfg.sample}")
+    return ", ".join(parts)

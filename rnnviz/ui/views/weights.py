@@ -1,0 +1,24 @@
+"""Weight matrices as heatmaps, named and shaped as the chosen formulation writes them."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ... import figures
+from ...build import Run
+from ...config import Config
+from ...notation import TITLES, weight_matrices
+from ..charts import show
+
+
+def render(cfg: Config, run: Run) -> None:
+    mats = weight_matrices(run.model, cfg.notation, cfg.layer, cfg.dir_index)
+    note = TITLES[cfg.notation]
+    if cfg.cell != "rnn" and cfg.notation != "torch":
+        note += " — that formulation is for vanilla RNNs, so LSTM/GRU weights keep PyTorch's names (gate blocks stacked)"
+    st.caption(f"Notation: {note} (change it in the sidebar). Layer {cfg.layer}, {cfg.direction} direction.")
+    cols = st.columns(2)
+    for k, mat in enumerate(mats):
+        with cols[k % 2]:
+            title = f"{mat.name}  ({mat.rows} × {mat.cols} = {mat.shape_text})"
+            show(figures.matrix_heatmap(mat.array, title=title, rows=mat.rows, cols=mat.cols),
+                            key=f"weights_{k}")
