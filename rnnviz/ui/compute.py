@@ -17,7 +17,7 @@ from ..weights_io import WeightsError, load_model_npz
 from . import state
 
 UPLOAD = "upload_model"  # (digest, model) of the last good upload
-CACHE_ENTRIES = 6  # each entry is at most ~100 MB (config.MAX_TRACE_NUMBERS)
+CACHE_ENTRIES = 6  # each entry is at most ~40 MB (config.MAX_TRACE_NUMBERS)
 
 
 def model_key(cfg: Config) -> tuple:

@@ -18,6 +18,7 @@ from ... import corpora, figures_explore, train
 from ...build import Run
 from ...config import Config, choice_label
 from ...network import init_model
+from ...text import markdown_literal
 from ...weights_io import save_npz
 from .. import compute, state, trained
 from ..common import PLOTLY_CONFIG
@@ -143,7 +144,7 @@ def _start(cfg: Config, corpus: corpora.Corpus, settings: dict) -> None:
             trainer = train.Trainer(model, corpus.ids, seq_len=settings["seq_len"], batch_size=settings["batch"],
                                     optimizer=settings["optimizer"], lr=settings["lr"], clip=settings["clip"])
         except ValueError as exc:
-            st.session_state[ERROR] = f"Cannot train: {exc}"
+            st.session_state[ERROR] = f"Cannot train: {markdown_literal(str(exc))}"  # may quote user text
             return
         info = dict(signature=signature, id=uuid.uuid4().hex[:8], corpus=corpus.name, vocab=vocab, text=corpus.text,
                     baseline=train.unigram_entropy(corpus.ids, vocab.size), started=0.0, seconds=0.0)
