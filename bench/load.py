@@ -22,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.async_api import async_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from conftest import start_server as start_streamlit  # noqa: E402  (one server starter for tests and benchmarks)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RNNVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -63,25 +65,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(port: int, timing_file: str, session_ttl: int) -> subprocess.Popen:
-    env = dict(os.environ, RNNVIZ_TIMING=timing_file)
-    log = open(tempfile.gettempdir() + f"/rnnviz-load-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.disconnectedSessionTTL", str(session_ttl)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log.name}")
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("streamlit did not answer within 60 s")
+    """The browser tests' server starter, with the app's timing hook on and a short session TTL."""
+    return start_streamlit(port, env={"RNNVIZ_TIMING": timing_file},
+                           extra_args=("--server.disconnectedSessionTTL", str(session_ttl)))
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -28,15 +28,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, script: Path = ROOT / "app.py") -> subprocess.Popen:
-    """``streamlit run <script>`` on 127.0.0.1:port; returns once /_stcore/health answers ok."""
+def start_server(
+    port: int, script: Path = ROOT / "app.py", *, env: dict | None = None, extra_args: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """``streamlit run <script>`` on 127.0.0.1:port; returns once /_stcore/health answers ok.
+
+    Shared by the browser tests and the benchmarks (bench/app.py, bench/load.py): ``env`` adds
+    environment variables, ``extra_args`` Streamlit options."""
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")},  # as scripts/run.sh
+        env={"OPENBLAS_NUM_THREADS": "1", **os.environ, **(env or {})},  # one BLAS thread, as scripts/run.sh
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
