@@ -54,7 +54,10 @@ def run(cfg: Config, model: RNNModel | None = None, vocab: Vocab | None = None) 
     h0 = batch.h0
     if h0 is None or model.num_layers * model.num_directions != 1:
         h0 = None
-    trace = forward(model, batch.data, h0=h0)
+    # An exploding ReLU may overflow on purpose (weight scale up to 100): the page shows an
+    # "overflow" note and saturated values (Run.overflow), so NumPy's warnings add nothing.
+    with np.errstate(over="ignore", invalid="ignore"):
+        trace = forward(model, batch.data, h0=h0)
     return Run(cfg, model, batch, trace, overflow_note(trace))
 
 
