@@ -65,6 +65,13 @@ def symbols(notation: str, cell: str) -> Symbols:
     return SYMBOLS[notation if cell == "rnn" else "torch"]
 
 
+# names (W_x, W_h, bias, W_y, b_y) and dimension names (hidden, input, output) per formulation
+_COLUMN_NAMES = {
+    "class": (("Wxh", "Whh", "bh", "Why", "by"), ("hidden", "input", "output")),
+    "functional": (("Wax", "Waa", "ba", "Wya", "by"), ("n_a", "n_x", "n_y")),
+}
+
+
 def weight_matrices(model: RNNModel, notation: str, layer: int, direction: int) -> list[NamedMatrix]:
     """The parameters of one layer/direction (and the output layer) named as ``notation`` names them."""
     p = model.layers[layer][direction]
@@ -84,17 +91,11 @@ def weight_matrices(model: RNNModel, notation: str, layer: int, direction: int) 
                      NamedMatrix("out.bias", model.b_out[:, None], "output", "1")]
         return mats
     bias = (p.b_ih + p.b_hh)[:, None]
-    if notation == "class":
-        mats = [NamedMatrix("Wxh", p.w_ih, "hidden", "input"), NamedMatrix("Whh", p.w_hh, "hidden", "hidden"),
-                NamedMatrix("bh", bias, "hidden", "1")]
+    if notation in _COLUMN_NAMES:  # column-vector formulations: one bias, W·x with x a column
+        (w_x, w_h, b, w_y, b_y), (hid, inp, outp) = _COLUMN_NAMES[notation]
+        mats = [NamedMatrix(w_x, p.w_ih, hid, inp), NamedMatrix(w_h, p.w_hh, hid, hid), NamedMatrix(b, bias, hid, "1")]
         if out:
-            mats += [NamedMatrix("Why", model.w_out, "output", "hidden"), NamedMatrix("by", model.b_out[:, None], "output", "1")]
-        return mats
-    if notation == "functional":
-        mats = [NamedMatrix("Wax", p.w_ih, "n_a", "n_x"), NamedMatrix("Waa", p.w_hh, "n_a", "n_a"),
-                NamedMatrix("ba", bias, "n_a", "1")]
-        if out:
-            mats += [NamedMatrix("Wya", model.w_out, "n_y", "n_a"), NamedMatrix("by", model.b_out[:, None], "n_y", "1")]
+            mats += [NamedMatrix(w_y, model.w_out, outp, hid), NamedMatrix(b_y, model.b_out[:, None], outp, "1")]
         return mats
     mats = [NamedMatrix("Wx", p.w_ih.T, "n_inputs", "n_neurons"), NamedMatrix("Wy", p.w_hh.T, "n_neurons", "n_neurons"),
             NamedMatrix("b", bias.T, "1", "n_neurons")]
