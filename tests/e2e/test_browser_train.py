@@ -44,8 +44,9 @@ def test_train_watch_the_loss_fall_stop_and_see_the_trained_model(page: Page, ap
     page.screenshot(path=ARTIFACTS / "browser-training.png")
     page.get_by_role("button", name="■ Stop").click()
     expect(page.get_by_role("button", name="▶ Continue")).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)  # a tick already in flight when Stop was pressed may still land
     stopped = loss_points(page)
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(2000)
     assert loss_points(page) == stopped  # nothing trains after Stop
     curve = page.wait_for_function("() => { try { return Array.from(document.querySelector("
                                    "'.st-key-train_loss .js-plotly-plot')._fullData[0].y); } catch (e) { return null; } }",
