@@ -180,26 +180,6 @@ def decay_curve(norms: np.ndarray, *, relative: bool = True) -> tuple[np.ndarray
     return np.arange(T), means
 
 
-def compare_gradient_flow(
-    cells: Sequence[str],
-    inputs: np.ndarray,
-    *,
-    input_size: int,
-    hidden_size: int,
-    output_size: int | None = None,
-    targets: np.ndarray | None = None,
-    seed: int = 0,
-    **init_kwargs,
-) -> dict[str, np.ndarray]:
-    """:func:`gradient_flow` of freshly initialised models, one per cell, same input and seed."""
-    return {
-        cell: gradient_flow(
-            init_model(cell, input_size, hidden_size, output_size, seed=seed, **init_kwargs), inputs, targets
-        )
-        for cell in cells
-    }
-
-
 # --- "what changed": two inputs differing at one step ----------------------------------------
 
 @dataclass

@@ -5,22 +5,22 @@ import io
 
 import numpy as np
 
+from .naming import suffix
 from .trace import Trace
 
 
 def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
     """``inputs``, ``output``, ``h_n`` (``c_n``), ``logits``, ``probs`` and per layer/direction
-    ``l{k}[_reverse]_{h,ih,hh,gates,c}``; all time-major ``(T, B, ...)``."""
+    ``{h,ih,hh,gates,c}_l{k}[_reverse]`` (PyTorch's suffixes); all time-major ``(T, B, ...)``."""
     arrays = {"inputs": trace.inputs, "output": trace.output, "h_n": trace.h_n}
     for name in ("c_n", "logits", "probs"):
         if getattr(trace, name) is not None:
             arrays[name] = getattr(trace, name)
     for l, layer in enumerate(trace.layers):
-        for lt in layer:
-            prefix = f"l{l}" + ("_reverse" if lt.reverse else "")
+        for d, lt in enumerate(layer):
             for name in ("h", "ih", "hh", "gates", "c"):
                 if getattr(lt, name) is not None:
-                    arrays[f"{prefix}_{name}"] = getattr(lt, name)
+                    arrays[name + suffix(l, d)] = getattr(lt, name)
     return arrays
 
 

@@ -8,7 +8,8 @@ sequence (B = 1). Traces are always time-major ``(T, B, ...)``.
 
 Speed: the input projection of all steps is one matmul (or gather) per layer and direction;
 per step only W_hh h_{t-1} and elementwise ops run, written in place into preallocated trace
-arrays. Details and measurements next to the time loops below and in docs/benchmarks.md.
+arrays. The time loops live with their cells (rnnviz/cells/); speed notes in cells/base.py and
+docs/benchmarks.md.
 ``forward_states`` runs the same loops without keeping the per-step parts (what torch returns).
 """
 from __future__ import annotations
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cells import CellParams, check_cell, draw_weights, init_cell, num_gates, softmax
+from . import cells
+from .activations import softmax
+from .cells import CellParams, default_scale, draw_weights, init_cell
 from .trace import LayerTrace, Trace
 
 
@@ -33,7 +36,7 @@ class RNNModel:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_cell(self.cell, self.nonlinearity)
+        cells.check(self.cell, self.nonlinearity)
 
     @property
     def num_layers(self) -> int:
@@ -92,7 +95,7 @@ def init_model(
     like ``nn.Linear``, uses U(±1/sqrt(fan_in))); ``init="normal"`` draws randn*scale
     (default scale 0.01). ``zero_bias=True`` sets every bias to zero.
     """
-    check_cell(cell, nonlinearity)
+    num_gates = cells.check(cell, nonlinearity).num_gates
     if not 1 <= num_layers:
         raise ValueError("num_layers must be >= 1")
     rng = np.random.default_rng(seed)
@@ -102,14 +105,14 @@ def init_model(
         in_size = input_size if layer == 0 else D * hidden_size
         layers.append(
             [
-                init_cell(rng, cell, in_size, hidden_size, init=init, scale=scale, zero_bias=zero_bias, dtype=dtype)
+                init_cell(rng, num_gates, in_size, hidden_size, init=init, scale=scale, zero_bias=zero_bias, dtype=dtype)
                 for _ in range(D)
             ]
         )
     w_out = b_out = None
     if output_size:
         fan_in = D * hidden_size
-        out_scale = scale if scale is not None else (1.0 / np.sqrt(fan_in) if init == "uniform" else 0.01)
+        out_scale = scale if scale is not None else default_scale(init, fan_in)
         w_out = draw_weights(rng, (output_size, fan_in), init=init, scale=out_scale, dtype=dtype)
         b_out = (
             np.zeros(output_size, dtype)
@@ -148,7 +151,7 @@ def forward(
     output = _concat_directions([tr.h for tr in layer_traces[-1]])
     h_n = np.stack([_final(tr.h, tr.reverse) for layer in layer_traces for tr in layer])
     c_n = None
-    if model.cell == "lstm":
+    if cells.get(model.cell).has_cell_state:
         c_n = np.stack([_final(tr.c, tr.reverse) for layer in layer_traces for tr in layer])
     logits = probs = None
     if model.w_out is not None:
@@ -176,7 +179,7 @@ def forward_states(
     layers = _run_layers(model, x, tokens, h0, c0, record=False)
     output = _concat_directions([h for h, _, _ in layers[-1]])
     h_n = np.stack([_final(h, reverse) for layer in layers for h, _, reverse in layer])
-    c_n = np.stack([c for layer in layers for _, c, _ in layer]) if model.cell == "lstm" else None
+    c_n = np.stack([c for layer in layers for _, c, _ in layer]) if cells.get(model.cell).has_cell_state else None
     return output, h_n, c_n
 
 
@@ -198,13 +201,14 @@ def _prepare(model, inputs, batch_first, h0, c0):
         raise ValueError("sequence length must be at least 1")
     L, D, H = model.num_layers, model.num_directions, model.hidden_size
     h0 = _initial_state(h0, L * D, B, H, dtype, "h0")
-    c0 = _initial_state(c0, L * D, B, H, dtype, "c0") if model.cell == "lstm" else None
+    c0 = _initial_state(c0, L * D, B, H, dtype, "c0") if cells.get(model.cell).has_cell_state else None
     return x, tokens, h0, c0
 
 
 def _run_layers(model, x, tokens, h0, c0, *, record):
     """layers[l][d]: a LayerTrace when ``record``, else (h (T, B, H), final c or None, reverse)."""
     D = model.num_directions
+    cell = cells.get(model.cell)
     results = []
     layer_in = x
     for l, layer in enumerate(model.layers):
@@ -213,7 +217,9 @@ def _run_layers(model, x, tokens, h0, c0, *, record):
             k = l * D + d
             ih = _input_projection(params, layer_in, tokens=(tokens and l == 0))
             c0_k = None if c0 is None else c0[k]
-            outs.append(_run_direction(model.cell, model.nonlinearity, params, ih, h0[k], c0_k, d == 1, record))
+            reverse = d == 1
+            out = cell.forward(params, ih, h0[k], c0_k, reverse=reverse, record=record, nonlinearity=model.nonlinearity)
+            outs.append(out if record else (*out, reverse))
         results.append(outs)
         layer_in = _concat_directions([o.h if record else o[0] for o in outs])
     return results
@@ -248,192 +254,3 @@ def _input_projection(params: CellParams, x: np.ndarray, *, tokens: bool) -> np.
         ih = (x.reshape(T * B, I) @ params.w_ih.T).reshape(T, B, -1)
     ih += params.b_ih
     return ih
-
-
-# ---------------------------------------------------------------------------------------------
-# The time loops.
-#
-# Speed notes (measured with bench/engine.py; see docs/benchmarks.md):
-# - Per step only W_hh h_{t-1} and elementwise ops run, written in place (``out=``) into
-#   preallocated trace arrays; everything that does not depend on h_{t-1} (the input projection,
-#   b_hh, scalings) is done for all steps at once before the loop, and the trace's fix-ups after.
-# - NumPy's tanh is slow here (float64 ~15-19 ns/element, float32 ~4), exp is about twice as
-#   fast, so gates use sigmoid(x) = 1/(1 + exp(-x)) and tanh(x) = 2 sigmoid(2x) - 1. The factors
-#   -1 and -2 are folded into W_hh's rows and the precomputed input part ("k-scaling"): exact, as
-#   they are powers of two, and undone after the loop so the trace holds PyTorch's values.
-#   exp(-x) overflows to inf for x < ~-709 (float64) / -88 (float32); 1/(1 + inf) = 0 is then the
-#   exact limit, so the loops of the bounded cells (tanh RNN, LSTM, GRU: |h| <= 1, |c| grows by at
-#   most 1 per step) run under np.errstate(over="ignore", under="ignore"). The ReLU loop does
-#   not: a ReLU state that really overflows warns as NumPy always does.
-# - Measured and kept: np.dot on a C-contiguous (H, G*H) weight (less call overhead than matmul,
-#   faster gemv at B = 1); per-gate (T, B, H) views made once, positional out= arguments and
-#   local names for the ufuncs (-15-25% at B = 1, where a step is mostly call overhead); the
-#   step-independent pre-activation written into the gates array itself (less fresh memory).
-# - Measured and dropped: np.exp2 (no faster than exp for float64, slower for float32); a
-#   float64 tanh through exp on small blocks (the extra calls cost more than they save).
-# ---------------------------------------------------------------------------------------------
-
-_QUIET_EXP = {"over": "ignore", "under": "ignore"}  # exp(-x) -> inf / 0 are the exact limits here
-
-
-def _time_buffer(T: int, shape: tuple[int, ...], dtype: np.dtype, record: bool) -> np.ndarray:
-    """(T, *shape) storage per step, or, when not recording, one block that every step reuses
-    (a stride-0 view over time: the loops run unchanged, memory stays the size of one step)."""
-    if record:
-        return np.empty((T, *shape), dtype)
-    block = np.empty(shape, dtype)
-    return np.lib.stride_tricks.as_strided(block, (T, *shape), (0, *block.strides))
-
-
-def _run_direction(cell, nonlinearity, p, ih, h0, c0, reverse, record):
-    T, B, GH = ih.shape
-    H = p.hidden_size
-    order = range(T - 1, -1, -1) if reverse else range(T)
-    h = np.empty((T, B, H), ih.dtype)
-    hh = _time_buffer(T, (B, GH), ih.dtype, record)
-    if cell == "rnn":
-        _rnn_loop(p, ih, hh, h, h0, order, nonlinearity, record)
-        return LayerTrace(cell, reverse, ih, hh, h, h0) if record else (h, None, reverse)
-    gates = _time_buffer(T, (B, GH), ih.dtype, record)
-    # The step-independent part of the pre-activation, for all steps at once. When recording it is
-    # written into ``gates`` itself, each step then activates it in place: one big array less to
-    # allocate (fresh memory costs a page fault per 4 KiB, ~0.7 ms per MB here).
-    pre = gates if record else np.empty_like(ih)
-    with np.errstate(**_QUIET_EXP):
-        if cell == "lstm":
-            c = _time_buffer(T, (B, H), ih.dtype, record)
-            _lstm_loop(p, ih, pre, hh, gates, h, c, h0, c0, order, record)
-            if record:
-                return LayerTrace(cell, reverse, ih, hh, h, h0, gates, c, c0)
-            return h, c[0].copy(), reverse  # every step wrote the same block: the final c
-        _gru_loop(p, ih, pre, hh, gates, h, h0, order, record)
-    return LayerTrace(cell, reverse, ih, hh, h, h0, gates) if record else (h, None, reverse)
-
-
-def _rnn_loop(p, ih, hh, h, h0, order, nonlinearity, record) -> None:
-    w_hh_t = p.w_hh.T
-    np.add(ih, p.b_hh, out=h)  # step-independent part, for all steps at once, in place of h
-    act = _tanh_for(h0) if nonlinearity == "tanh" else _relu
-    dot, add = np.dot, np.add
-    prev = h0
-    # exp may overflow inside the tanh (exact limit); a ReLU state that really overflows must warn.
-    with np.errstate(**(_QUIET_EXP if nonlinearity == "tanh" else {})):
-        for t in order:  # positional out= arguments: the keyword costs measurable time per call
-            ht, hht = h[t], hh[t]
-            dot(prev, w_hh_t, hht)
-            add(ht, hht, ht)
-            act(ht, ht)
-            prev = ht
-    if record:
-        hh += p.b_hh  # folded into h above; the trace keeps W_hh h + b_hh
-
-
-def _tanh_for(block: np.ndarray):
-    """The tanh to use on per-step blocks like ``block``: in float64 on >= 1024 elements
-    2 / (1 + exp(-2x)) - 1, since NumPy's float64 tanh is ~2.5x slower than its exp here, which
-    pays for the extra calls; np.tanh otherwise (float32 tanh is fast enough, and on small
-    blocks the per-call overhead dominates). Both are called as f(x, out)."""
-    return _tanh_via_exp if block.dtype == np.float64 and block.size >= 1024 else np.tanh
-
-
-def _tanh_via_exp(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """tanh(x) = 2 / (1 + exp(-2x)) - 1, within ~4e-16 of np.tanh. Call under _QUIET_EXP."""
-    np.multiply(x, -2.0, out)
-    np.exp(out, out)
-    np.add(out, 1.0, out)
-    np.divide(2.0, out, out)
-    np.add(out, -1.0, out)
-    return out
-
-
-def _relu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, out=out)  # (positional out is deprecated for np.maximum)
-
-
-def _k_scaling(cell: str, H: int, dtype: np.dtype) -> np.ndarray:
-    """Per gate row: -1 where the gate is a sigmoid, -2 where it is a tanh (LSTM's g, GRU's n).
-
-    With pre-activation x scaled by k, exp(k x) + 1 followed by 1/. gives sigmoid(x) on sigmoid
-    rows and sigmoid(2x) on tanh rows, and tanh(x) = 2 sigmoid(2x) - 1."""
-    k = np.full(num_gates(cell) * H, -1.0, dtype)
-    k[2 * H : 3 * H] = -2.0  # the third gate is the tanh one in both: LSTM i,f,[g],o ; GRU r,z,[n]
-    return k
-
-
-def _scaled_transpose(w_hh: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """C-contiguous (H, G*H) copy of (k * W_hh).T: np.dot with it beats a transposed view
-    (up to ~1.5x for a single sequence, B = 1) and it is a copy we make anyway."""
-    out = np.empty(w_hh.T.shape, w_hh.dtype)
-    return np.multiply(w_hh.T, k, out=out)
-
-
-def _gate_views(gates: np.ndarray, count: int, H: int) -> list[np.ndarray]:
-    """(T, B, H) views of each gate block, made once: indexing them by t in the loop is cheaper
-    than slicing every step (at B = 1 a step is mostly per-call overhead)."""
-    return [gates[..., j * H : (j + 1) * H] for j in range(count)]
-
-
-def _lstm_loop(p, ih, pre, hh, gates, h, c, h0, c0, order, record) -> None:
-    H = p.hidden_size
-    k = _k_scaling("lstm", H, ih.dtype)
-    w_hh_t = _scaled_transpose(p.w_hh, k)  # hh[t] = k * (W_hh h_{t-1})
-    np.add(ih, p.b_hh, out=pre)  # k * (W_ih x_t + b_ih + b_hh)
-    pre *= k
-    i_, f_, g_, o_ = _gate_views(gates, 4, H)
-    tmp = np.empty_like(h0)
-    tanh = _tanh_for(tmp)
-    dot, add, multiply, exp, divide = np.dot, np.add, np.multiply, np.exp, np.divide
-    prev_h, prev_c = h0, c0
-    for t in order:  # positional out= arguments: the keyword costs measurable time per call
-        z, hht, ct, ht, g = gates[t], hh[t], c[t], h[t], g_[t]
-        dot(prev_h, w_hh_t, hht)
-        add(hht, pre[t], z)  # k * pre-activation
-        exp(z, z)
-        add(z, 1.0, z)
-        divide(1.0, z, z)  # sigmoid(i), sigmoid(f), sigmoid(2g), sigmoid(o)
-        multiply(g, 2.0, g)
-        add(g, -1.0, g)  # tanh(g)
-        multiply(f_[t], prev_c, ct)
-        multiply(i_[t], g, tmp)
-        add(ct, tmp, ct)
-        tanh(ct, tmp)
-        multiply(o_[t], tmp, ht)
-        prev_h, prev_c = ht, ct
-    if record:  # hh holds -(W_hh h), -2 (W_hg h) on the g rows: back to W_hh h + b_hh
-        hh[..., 2 * H : 3 * H] *= 0.5
-        np.subtract(p.b_hh, hh, out=hh)
-
-
-def _gru_loop(p, ih, pre, hh, gates, h, h0, order, record) -> None:
-    H = p.hidden_size
-    # r, z rows scaled by -1 (sigmoid through exp); the n rows keep scale 1 and go through the
-    # tanh of _tanh_for (one call in float32 and on small blocks, where call overhead dominates).
-    k = _k_scaling("gru", H, ih.dtype)
-    k[2 * H :] = 1.0
-    w_hh_t = _scaled_transpose(p.w_hh, k)
-    b_hh = p.b_hh * k
-    np.multiply(ih, k, out=pre)
-    rz_, r_, z_, n_ = gates[..., : 2 * H], *_gate_views(gates, 3, H)
-    hh_rz, hh_n = hh[..., : 2 * H], hh[..., 2 * H :]
-    pre_rz, pre_n = pre[..., : 2 * H], pre[..., 2 * H :]
-    tmp = np.empty_like(h0)
-    tanh = _tanh_for(tmp)
-    dot, add, subtract, multiply, exp, divide = np.dot, np.add, np.subtract, np.multiply, np.exp, np.divide
-    prev = h0
-    for t in order:  # positional out= arguments: the keyword costs measurable time per call
-        hht, ht, rz, n = hh[t], h[t], rz_[t], n_[t]
-        dot(prev, w_hh_t, hht)
-        add(hht, b_hh, hht)  # k * (W_hh h_{t-1} + b_hh): r multiplies the whole n block, bias included
-        add(hh_rz[t], pre_rz[t], rz)
-        exp(rz, rz)
-        add(rz, 1.0, rz)
-        divide(1.0, rz, rz)  # sigmoid(r), sigmoid(z)
-        multiply(r_[t], hh_n[t], tmp)
-        add(pre_n[t], tmp, n)  # W_in x + b_in + r * (W_hn h + b_hn)
-        tanh(n, n)
-        subtract(prev, n, ht)  # h = n + z * (h_prev - n)
-        multiply(ht, z_[t], ht)
-        add(ht, n, ht)
-        prev = ht
-    if record:  # hh holds -(W_hh h + b_hh) on the r, z rows
-        np.negative(hh_rz, out=hh_rz)

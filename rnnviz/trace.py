@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells import GATE_NAMES
-
 
 @dataclass
 class LayerTrace:
@@ -27,6 +25,7 @@ class LayerTrace:
     gates: np.ndarray | None = None  # (T, B, G*H) activated gates (LSTM i,f,g,o; GRU r,z,n)
     c: np.ndarray | None = None  # (T, B, H) LSTM cell state
     c0: np.ndarray | None = None  # (B, H)
+    gate_names: tuple[str, ...] = ()  # names of the blocks of ``gates``, in order (the cell's)
 
     @property
     def hidden_size(self) -> int:
@@ -35,13 +34,13 @@ class LayerTrace:
     @property
     def h_prev(self) -> np.ndarray:
         """(T, B, H): the state each step started from, aligned with ``h``."""
-        return _shift(self.h, self.h0, self.reverse)
+        return previous(self.h, self.h0, self.reverse)
 
     @property
     def c_prev(self) -> np.ndarray | None:
         if self.c is None:
             return None
-        return _shift(self.c, self.c0, self.reverse)
+        return previous(self.c, self.c0, self.reverse)
 
     @property
     def preactivation(self) -> np.ndarray:
@@ -50,9 +49,9 @@ class LayerTrace:
 
     def gate(self, name: str) -> np.ndarray:
         """(T, B, H) one activated gate by name, e.g. ``gate("f")``."""
-        names = GATE_NAMES[self.cell]
-        if self.gates is None or name not in names:
-            raise KeyError(f"{self.cell} has gates {names if self.gates is not None else ()}, not {name!r}")
+        names = self.gate_names if self.gates is not None else ()
+        if name not in names:
+            raise KeyError(f"{self.cell} has gates {names}, not {name!r}")
         k, H = names.index(name), self.hidden_size
         return self.gates[..., k * H : (k + 1) * H]
 
@@ -62,10 +61,18 @@ class LayerTrace:
         return range(T - 1, -1, -1) if self.reverse else range(T)
 
 
-def _shift(states: np.ndarray, initial: np.ndarray, reverse: bool) -> np.ndarray:
+def previous(states: np.ndarray, initial: np.ndarray, reverse: bool, out: np.ndarray | None = None) -> np.ndarray:
+    """(T, ...) the state each step started from: ``states`` shifted by one step in the order the
+    direction ran, with ``initial`` where it started (t = 0 forward, t = T-1 reverse)."""
+    if out is None:
+        out = np.empty_like(states)
     if reverse:
-        return np.concatenate([states[1:], initial[None]], axis=0)
-    return np.concatenate([initial[None], states[:-1]], axis=0)
+        out[:-1] = states[1:]
+        out[-1] = initial
+    else:
+        out[0] = initial
+        out[1:] = states[:-1]
+    return out
 
 
 @dataclass

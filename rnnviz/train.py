@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backprop import Gradients, Workspace, backward, parameter_arrays, softmax_cross_entropy
-from .cells import softmax
+from . import cells
+from .activations import softmax
 from .text import Vocab
 from .network import RNNModel, forward
 from .trace import Trace
@@ -229,7 +230,7 @@ class Trainer:
         """Forget the carried hidden state (zeros), e.g. after jumping in the corpus."""
         L, H, B = self.model.num_layers, self.model.hidden_size, self.batch_size
         self.h = np.zeros((L, B, H), self.model.dtype)
-        self.c = np.zeros((L, B, H), self.model.dtype) if self.model.cell == "lstm" else None
+        self.c = np.zeros((L, B, H), self.model.dtype) if cells.get(self.model.cell).has_cell_state else None
 
     def next_chunk(self) -> tuple[np.ndarray, np.ndarray]:
         """The ``(T, B)`` inputs and targets of the next step (does not advance)."""
@@ -250,7 +251,7 @@ class Trainer:
         self._losses.append(loss)
         return loss
 
-    def run(self, max_steps: int, max_seconds: float | None = None) -> int:
+    def train(self, max_steps: int, max_seconds: float | None = None) -> int:
         """At most ``max_steps`` steps, stopping early once ``max_seconds`` have passed.
 
         Returns the number of steps done. Stops (raising nothing) if the loss becomes NaN;

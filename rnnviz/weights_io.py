@@ -8,20 +8,18 @@ problem becomes a :class:`WeightsError` whose message names the key and what was
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 
 import numpy as np
 
-from .compat.torch_naming import OUT_BIAS, OUT_WEIGHT, from_torch_state_dict, to_torch_state_dict
+from . import cells
+from .naming import OUT_BIAS, OUT_WEIGHT, model_from_state_dict, parse_key, state_dict
 from .network import RNNModel
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # the upload itself
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024  # all arrays once decompressed
 MAX_MEMBERS = 64
 MAX_RATIO = 200  # decompressed / compressed size of one member; float arrays compress far less
-_KEY = re.compile(r"^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$")
-_CELL_BY_GATES = {1: "rnn", 4: "lstm", 3: "gru"}
 
 
 class WeightsError(ValueError):
@@ -31,7 +29,7 @@ class WeightsError(ValueError):
 def save_npz(model: RNNModel) -> bytes:
     """The model's parameters as .npz bytes in PyTorch naming."""
     buf = io.BytesIO()
-    np.savez(buf, **to_torch_state_dict(model))
+    np.savez(buf, **state_dict(model))
     return buf.getvalue()
 
 
@@ -91,14 +89,14 @@ def _read_member(npz, key: str) -> np.ndarray:
     return arr
 
 
-def infer_architecture(state_dict: dict[str, np.ndarray]) -> dict:
+def infer_architecture(arrays: dict[str, np.ndarray]) -> dict:
     """cell, num_layers and bidirectional as PyTorch's key names and shapes imply them."""
     layers, reverse, unknown = set(), False, []
-    for key in state_dict:
-        match = _KEY.match(key)
-        if match:
-            layers.add(int(match.group(3)))
-            reverse |= bool(match.group(4))
+    for key in arrays:
+        parsed = parse_key(key)
+        if parsed:
+            layers.add(parsed[1])
+            reverse |= bool(parsed[2])
         elif key not in (OUT_WEIGHT, OUT_BIAS):
             unknown.append(key)
     if unknown:
@@ -106,19 +104,21 @@ def infer_architecture(state_dict: dict[str, np.ndarray]) -> dict:
             f"unknown key {unknown[0]!r}; expected weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 "
             "(more layers: _l1, _l2; bidirectional: _reverse) and optionally out.weight, out.bias"
         )
-    if "weight_hh_l0" not in state_dict:
+    if "weight_hh_l0" not in arrays:
         raise WeightsError("missing key 'weight_hh_l0' (shape (G*H, H): G = 1 RNN, 3 GRU, 4 LSTM)")
     num_layers = max(layers) + 1
     if layers != set(range(num_layers)):
         missing = min(set(range(num_layers)) - layers)
         raise WeightsError(f"missing keys for layer {missing} ('weight_ih_l{missing}', ...)")
-    w_hh = np.asarray(state_dict["weight_hh_l0"])
+    w_hh = np.asarray(arrays["weight_hh_l0"])
     if w_hh.ndim != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1]:
         raise WeightsError(f"'weight_hh_l0' must have shape (G*H, H) with G in 1, 3, 4; got {w_hh.shape}")
     gates = w_hh.shape[0] // w_hh.shape[1]
-    if gates not in _CELL_BY_GATES:
-        raise WeightsError(f"'weight_hh_l0' has {gates}*H rows; expected 1*H (RNN), 3*H (GRU) or 4*H (LSTM)")
-    return {"cell": _CELL_BY_GATES[gates], "num_layers": num_layers, "bidirectional": reverse}
+    cell = cells.by_gate_count(gates)
+    if cell is None:
+        expected = ", ".join(f"{c.num_gates}*H ({c.title})" for c in cells.REGISTRY.values())
+        raise WeightsError(f"'weight_hh_l0' has {gates}*H rows; expected {expected}")
+    return {"cell": cell.name, "num_layers": num_layers, "bidirectional": reverse}
 
 
 def load_model_npz(
@@ -130,16 +130,16 @@ def load_model_npz(
     max_layers: int = 3,
 ) -> RNNModel:
     """An uploaded .npz of PyTorch-named parameters as a model, or a WeightsError saying why not."""
-    state_dict = read_npz(data, max_bytes=max_bytes)
-    arch = infer_architecture(state_dict)
-    hidden = np.asarray(state_dict["weight_hh_l0"]).shape[1]
+    arrays = read_npz(data, max_bytes=max_bytes)
+    arch = infer_architecture(arrays)
+    hidden = np.asarray(arrays["weight_hh_l0"]).shape[1]
     if hidden > max_hidden:
         raise WeightsError(f"hidden size {hidden} is larger than the {max_hidden} this app draws")
     if arch["num_layers"] > max_layers:
         raise WeightsError(f"{arch['num_layers']} layers; this app shows at most {max_layers}")
-    floats = {k: np.asarray(v, dtype=np.float64) if v.dtype.kind in "iu" else v for k, v in state_dict.items()}
+    floats = {k: np.asarray(v, dtype=np.float64) if v.dtype.kind in "iu" else v for k, v in arrays.items()}
     try:
-        model = from_torch_state_dict(floats, nonlinearity=nonlinearity, **arch)
+        model = model_from_state_dict(floats, nonlinearity=nonlinearity, **arch)
     except ValueError as exc:
         raise WeightsError(str(exc)) from None
     if model.dtype not in (np.float32, np.float64):

@@ -283,7 +283,7 @@ def test_downloads_hold_the_trace_and_torch_named_parameters():
     result = run(cfg)
     _, trace = hello_world_trace()
     with np.load(io.BytesIO(trace_npz(result.trace)), allow_pickle=False) as npz:
-        np.testing.assert_allclose(npz["l0_h"], trace.layers[0][0].h)
+        np.testing.assert_allclose(npz["h_l0"], trace.layers[0][0].h)
         np.testing.assert_allclose(npz["probs"], trace.probs)
     with np.load(io.BytesIO(save_npz(result.model)), allow_pickle=False) as npz:
         assert set(npz.files) == {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "out.weight", "out.bias"}

@@ -112,7 +112,7 @@ def test_gradients_match_finite_differences(cell, nonlinearity, bidirectional):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_cross_entropy_matches_torch_even_when_a_probability_underflows(dtype):
     torch = pytest.importorskip("torch")
-    from rnnviz.cells import softmax
+    from rnnviz.activations import softmax
 
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((4, 3, 7)) * 3).astype(dtype)

@@ -19,8 +19,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnviz.cells import GATE_NAMES
 from rnnviz.network import forward, forward_states, init_model
+
+# PyTorch's gate blocks per cell, in its order (torch.nn.RNN/LSTM/GRU docs): the independent reference.
+GATE_NAMES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 
 PROPERTY = settings(max_examples=60, deadline=None)
 DTYPES = st.sampled_from([np.float32, np.float64])

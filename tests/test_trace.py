@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.cells import GATE_NAMES
 from rnnviz.network import forward, init_model
+
+# PyTorch's gate blocks per cell, in its order (torch.nn.RNN/LSTM/GRU docs): the independent reference.
+GATE_NAMES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 
 torch = pytest.importorskip("torch")
 F = pytest.importorskip("torch.nn.functional")

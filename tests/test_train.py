@@ -126,8 +126,8 @@ def test_trainer_is_bounded_and_records_losses():
     corpus = load_corpus("phrase")
     model = init_model("gru", corpus.vocab.size, 8, corpus.vocab.size, seed=0)
     trainer = Trainer(model, corpus.ids, seq_len=10, batch_size=4)
-    assert trainer.run(3) == 3
-    assert trainer.run(1000, max_seconds=0.0) == 1  # the time budget stops it after one step
+    assert trainer.train(3) == 3
+    assert trainer.train(1000, max_seconds=0.0) == 1  # the time budget stops it after one step
     assert trainer.steps == 4 and trainer.chars_seen == 4 * 10 * 4
     assert trainer.losses.dtype == np.float32 and trainer.losses.shape == (4,)
     np.testing.assert_allclose(trainer.bits_per_char, trainer.losses / math.log(2), rtol=1e-6)
@@ -222,7 +222,7 @@ def test_vanilla_rnn_learns_brackets_and_a_unit_counts_depth():
     vocab = corpus.vocab
     model = init_model("rnn", vocab.size, 16, vocab.size, seed=0)
     trainer = Trainer(model, corpus.ids, seq_len=50, batch_size=16, optimizer="adam", lr=0.01)
-    trainer.run(300)
+    trainer.train(300)
     baseline = entropy_of_characters(corpus.text)
     # held-out text from the same generator, another seed
     text = make_brackets(60, seed=123)
@@ -250,7 +250,7 @@ def test_lstm_beats_vanilla_rnn_on_a_long_dependency():
     for cell in ("rnn", "lstm"):
         model = init_model(cell, vocab.size, 16, vocab.size, seed=0)
         trainer = Trainer(model, corpus.ids, seq_len=50, batch_size=16, optimizer="adam", lr=0.01)
-        trainer.run(300)
+        trainer.train(300)
         probs = forward(model, ids[:-1, None]).probs[:, 0]
         nll = -np.log(probs[np.arange(ids.size - 1), ids[1:]])
         results[cell] = (trainer.losses[-50:].mean(), nll.mean(), nll[line_ends - 1].mean())

@@ -221,6 +221,6 @@ def test_downloads(page: Page, app_url, console_errors):
     with page.expect_download() as info:
         page.get_by_role("button", name="Trace (.npz)").click()
     with np.load(info.value.path(), allow_pickle=False) as npz:
-        assert npz["l0_h"].shape == (11, 1, 16)
-        np.testing.assert_allclose(npz["l0_h"][:, 0].T, heat, atol=1e-6)
+        assert npz["h_l0"].shape == (11, 1, 16)
+        np.testing.assert_allclose(npz["h_l0"][:, 0].T, heat, atol=1e-6)
     assert console_errors == []

@@ -42,7 +42,7 @@ def render(cfg: Config, run: Run) -> None:
     cols = st.columns(2)
     cols[0].download_button("Trace (.npz)", data=lambda: trace_npz(run.trace), file_name="rnnviz_trace.npz",
                             mime="application/octet-stream", on_click="ignore", key="download_trace",
-                            help="inputs, output, h_n, logits, probs, and per layer l{k}_h, _ih, _hh, _gates, _c (time-major)")
+                            help="inputs, output, h_n, logits, probs, and per layer h_l{k}, ih_l{k}, hh_l{k}, gates_l{k}, c_l{k} (+ _reverse; time-major)")
     cols[1].download_button("Parameters (.npz, PyTorch names)", data=lambda: save_npz(run.model),
                             file_name="rnnviz_parameters.npz", mime="application/octet-stream", on_click="ignore",
                             key="download_params", help="weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, …, out.weight, out.bias")

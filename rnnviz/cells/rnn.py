@@ -1,0 +1,99 @@
+"""The vanilla (Elman) RNN cell: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, act = tanh | relu.
+
+Forward loop, backward loop and equation, side by side. Backward, per step with
+``dh = dL/dh_t`` (from above plus the carry from step t+1): ``dA = dh * act'(pre)`` with
+``act'`` read off the output (``1 - h^2`` for tanh, ``h > 0`` for relu), then
+``dh_prev = dA @ W_hh``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import QUIET_EXP, relu, tanh_for
+from ..tex import num, term, texttt, unit_symbol
+from ..trace import LayerTrace
+from ..workspace import Workspace, scratch
+from .base import CellParams, CellType, Gate, time_buffer, time_order
+
+GATES = (Gate("h", "tanh", "the new hidden state"),)
+
+
+def forward(p: CellParams, ih: np.ndarray, h0: np.ndarray, c0: None, *, reverse: bool, record: bool,
+            nonlinearity: str = "tanh"):
+    T, B, GH = ih.shape
+    h = np.empty((T, B, p.hidden_size), ih.dtype)
+    hh = time_buffer(T, (B, GH), ih.dtype, record)
+    w_hh_t = p.w_hh.T
+    np.add(ih, p.b_hh, out=h)  # step-independent part, for all steps at once, in place of h
+    act = tanh_for(h0) if nonlinearity == "tanh" else relu
+    dot, add = np.dot, np.add
+    prev = h0
+    # exp may overflow inside the tanh (exact limit); a ReLU state that really overflows must warn.
+    with np.errstate(**(QUIET_EXP if nonlinearity == "tanh" else {})):
+        for t in time_order(T, reverse):  # positional out= arguments: the keyword costs measurable time per call
+            ht, hht = h[t], hh[t]
+            dot(prev, w_hh_t, hht)
+            add(ht, hht, ht)
+            act(ht, ht)
+            prev = ht
+    if not record:
+        return h, None
+    hh += p.b_hh  # folded into h above; the trace keeps W_hh h + b_hh
+    return LayerTrace("rnn", reverse, ih, hh, h, h0, gate_names=())
+
+
+def local_derivatives(h: np.ndarray, nonlinearity: str = "tanh", out: np.ndarray | None = None) -> np.ndarray:
+    """act'(pre) from the output h: ``1 - h^2`` for tanh, ``h > 0`` for relu."""
+    if nonlinearity == "tanh":
+        out = np.multiply(h, h, out=out)
+        np.subtract(1.0, out, out=out)
+        return out
+    return np.greater(h, 0, out=out if out is not None else np.empty_like(h), casting="unsafe")
+
+
+def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray, d_ih: np.ndarray, *,
+             d_c_last=None, state_grads: np.ndarray | None = None, workspace: Workspace | None = None,
+             key: str = "", nonlinearity: str = "tanh"):
+    dh = np.empty_like(carry_h)
+    k = local_derivatives(lt.h, nonlinearity, out=scratch(workspace, key + "k", lt.h.shape, lt.h.dtype))
+    w_hh = p.w_hh
+    for t in reversed(lt.time_order()):
+        np.add(d_h[t], carry_h, out=dh)
+        if state_grads is not None:
+            state_grads[t] = dh
+        np.multiply(dh, k[t], out=d_ih[t])
+        np.matmul(d_ih[t], w_hh, out=carry_h)
+    return d_ih, None
+
+
+def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols, nonlinearity: str = "tanh",
+             input_label: str | None = None) -> list[str]:
+    """The general equation in ``symbols``' notation, then unit ``j``'s numbers at step ``t``."""
+    s = symbols
+    prev = "h_{t+1}" if lt.reverse else s.h_prev  # the reverse direction comes from the right
+    x_part = lt.ih[t, b] - p.b_ih
+    h_part = lt.hh[t, b] - p.b_hh
+    onehot = f"\\;(x_t = \\text{{one-hot}}(\\texttt{{{texttt(input_label)}}}))" if input_label else ""
+    act = "\\tanh" if nonlinearity == "tanh" else "\\operatorname{relu}"
+    total = lt.ih[t, b, j] + lt.hh[t, b, j]
+    value = lt.h[t, b, j]
+    if s.row_major:
+        general = f"{s.h} = {act}({s.x} {s.w_ih} + {s.h_prev} {s.w_hh} + {s.b_ih})"
+        xl, hl = f"({s.x}{s.w_ih})_{{{j}}}", f"({s.h_prev}{s.w_hh})_{{{j}}}"
+    else:
+        xl, hl = f"({s.w_ih}{s.x})_{{{j}}}", f"({s.w_hh}{prev})_{{{j}}}"
+        if s.b_hh:
+            general = f"{s.h} = {act}({s.w_ih} {s.x} + {s.b_ih} + {s.w_hh} {prev} + {s.b_hh})"
+        else:
+            general = f"{s.h} = {act}({s.w_ih} {s.x} + {s.w_hh} {prev} + {s.b_ih})"
+    if s.b_hh:
+        terms = [term(x_part[j], xl), term(p.b_ih[j], f"({s.b_ih})_{{{j}}}"), term(h_part[j], hl),
+                 term(p.b_hh[j], f"({s.b_hh})_{{{j}}}")]
+    else:
+        terms = [term(x_part[j], xl), term(h_part[j], hl), term(p.b_ih[j] + p.b_hh[j], f"({s.b_ih})_{{{j}}}")]
+    filled = (f"{unit_symbol(s.h, j)} = {act}\\big(" + " + ".join(terms)
+              + f"\\big) = {act}({num(total)}) = \\mathbf{{{num(value)}}}")
+    return [general + onehot, filled]
+
+
+CELL = CellType("rnn", "vanilla RNN", GATES, forward, backward, equation, nonlinearities=("tanh", "relu"))
