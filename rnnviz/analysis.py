@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backprop import backward, softmax_cross_entropy
-from .network import RNNModel, forward, init_model
+from .network import RNNModel, forward
 
 # --- PCA of hidden states --------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import numpy as np
 from . import cells
 from .activations import softmax
 from .cells import CellParams, default_scale, draw_weights, init_cell
-from .trace import LayerTrace, Trace
+from .trace import Trace
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """Characters <-> token ids for typed text: the vocabulary is the text's own sorted characters."""
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -58,14 +57,3 @@ def label_char(char: str) -> str:
     if category[0] == "C" or category in ("Zl", "Zp"):
         return f"U+{ord(char):04X}"  # format/bidi controls (U+202E ...) would reorder the chart's text
     return char
-
-
-# Enough to stop every construct: links and images need "[", HTML "<", entities "&", LaTeX "$",
-# directives ":", emphasis "*" "_" "~", code "`", headings "#" (all text is on one line).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$~:#&])")
-
-
-def markdown_literal(text: str) -> str:
-    """``text`` escaped so that Streamlit's Markdown shows it as typed: no links, images, HTML,
-    LaTeX (``$``), colour or icon directives (``:red[...]``); line breaks become spaces."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))

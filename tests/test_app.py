@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from plotly_data import charts, decode, figure, step_title, trace_named
-from rnnviz import config
+from rnnviz.app import codec, knobs, presets, rules
 from rnnviz.network import forward, init_model
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -65,7 +65,7 @@ def test_default_page_tells_the_hello_world_story():
     heat = figure(at, "heatmap")["data"][0]
     assert (heat["zmin"], heat["zmax"]) == (-1, 1)
     soft = trace_named(figure(at, "step_views"), "softmax")
-    step = config.DEFAULT.step
+    step = knobs.DEFAULT.step
     np.testing.assert_allclose(decode(soft["y"]), trace.probs[step, 0], atol=1e-6)
     assert list(soft["x"]) == [c if c != " " else "␣" for c in chars]
     # the true next character (" " after "hello") is outlined
@@ -92,13 +92,13 @@ def test_moving_the_step_changes_the_step_views_but_not_the_heatmap():
     heat_before, views_before = figure(at, "heatmap"), figure(at, "step_views")
     at.button(key="next").click()
     rerun(at)
-    assert at.slider(key="w_step").value == config.DEFAULT.step + 1
+    assert at.slider(key="w_step").value == knobs.DEFAULT.step + 1
     assert figure(at, "heatmap") == heat_before
     assert step_title(figure(at, "step_views")) != step_title(views_before)
-    assert at.query_params["step"] == str(config.DEFAULT.step + 1)
+    assert at.query_params["step"] == str(knobs.DEFAULT.step + 1)
     at.button(key="prev").click()
     rerun(at)
-    assert at.slider(key="w_step").value == config.DEFAULT.step
+    assert at.slider(key="w_step").value == knobs.DEFAULT.step
 
 
 def test_clicking_a_heatmap_cell_explains_that_unit_at_that_step():
@@ -120,13 +120,13 @@ SIDEBAR_CHANGES = [
     ("cell", "lstm"), ("cell", "gru"), ("nonlinearity", "relu"), ("layers", 3), ("bidirectional", True),
     ("hidden", 64), ("hidden", 1), ("notation", "class"), ("notation", "functional"), ("notation", "tensorflow"),
     ("inputs", "ids"), ("inputs", "random_ids"), ("inputs", "random_dense"), ("inputs", "tf_example"),
-    ("inputs", "notebook"), ("text", "abracadabra"), ("batch", 5), ("weights", "upload"), ("init", "normal"),
+    ("inputs", "notebook"), ("text", "abracadabra"), ("batch", 5), ("weights", "upload"), ("weights", "session"), ("init", "normal"),
     ("init", "torch_default"), ("scale", 3.0), ("zero_bias", True), ("weight_seed", 7),
 ]
 
 
 def _set(at, name, value):
-    key = config.FIELDS[name] and f"w_{name}"
+    key = knobs.FIELDS[name] and f"w_{name}"
     for getter in (at.slider, at.selectbox, at.toggle, at.number_input, at.text_area, at.text_input):
         try:
             widget = getter(key=key)
@@ -143,7 +143,7 @@ def test_every_sidebar_control_runs(name, value):
     _set(at, name, value)
     rerun(at)
     cfg = at.session_state["cfg"]
-    if name not in config.locked_fields(cfg):
+    if name not in rules.locked_fields(cfg):
         assert getattr(cfg, name) == value
     assert "heatmap" in charts(at)
 
@@ -201,7 +201,7 @@ def test_functional_preset_shows_the_numbers_the_notebook_prints():
     np.testing.assert_allclose(decode(trace_named(figure(at, "step_views"), "softmax")["y"]), y[:, b, cfg.step], atol=1e-6)
     printed = at.code[0].value
     assert "a[4][1] over time = [-0.99999375  0.77911235 -0.99861469 -0.99833267]" in printed
-    weights_tab = open_app(**config.to_query(config.apply_preset("functional")), tab="Weights")
+    weights_tab = open_app(**codec.to_query(presets.preset_config("functional")), tab="Weights")
     weights = {figure(weights_tab, f"weights_{k}")["layout"]["title"]["text"].removeprefix("<b>").split()[0]: figure(weights_tab, f"weights_{k}")
                for k in range(5)}
     for name in ("Wax", "Waa", "Wya"):
@@ -222,18 +222,18 @@ def test_tensorflow_preset_shows_the_books_minibatch():
         at.slider(key="w_sample").set_value(sample)
         rerun(at)
         np.testing.assert_array_equal(decode(figure(at, "inputs")["data"][0]["z"]), np.stack([x0[sample], x1[sample]]).T)
-    weights_tab = open_app(**config.to_query(config.apply_preset("tensorflow")), tab="Weights")
+    weights_tab = open_app(**codec.to_query(presets.preset_config("tensorflow")), tab="Weights")
     names = [figure(weights_tab, f"weights_{k}")["layout"]["title"]["text"].removeprefix("<b>") for k in range(3)]
     assert names[0].startswith("Wx") and "3 × 5" in names[0] and names[1].startswith("Wy") and "5 × 5" in names[1]
 
 
-@pytest.mark.parametrize("preset", list(config.PRESETS))
+@pytest.mark.parametrize("preset", list(presets.PRESETS))
 def test_every_preset_runs_and_lands_in_the_url(preset):
     at = open_app()
     at.selectbox(key="preset").set_value(preset)
     rerun(at)
-    assert at.session_state["cfg"] == config.apply_preset(preset)
-    assert dict(at.query_params) == config.to_query(config.apply_preset(preset))
+    assert at.session_state["cfg"] == presets.preset_config(preset)
+    assert dict(at.query_params) == codec.to_query(presets.preset_config(preset))
 
 
 def test_url_round_trip_reproduces_the_view():
@@ -275,12 +275,12 @@ def test_lesson_link_hides_chosen_controls():
 
 
 def test_downloads_hold_the_trace_and_torch_named_parameters():
-    from rnnviz.build import run
+    from rnnviz.app.compute import compute
     from rnnviz.export import trace_npz
     from rnnviz.weights_io import save_npz
 
-    cfg = config.normalise(config.DEFAULT)[0]
-    result = run(cfg)
+    cfg = rules.normalise(knobs.DEFAULT)[0]
+    result = compute(cfg)
     _, trace = hello_world_trace()
     with np.load(io.BytesIO(trace_npz(result.trace)), allow_pickle=False) as npz:
         np.testing.assert_allclose(npz["h_l0"], trace.layers[0][0].h)

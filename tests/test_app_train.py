@@ -16,6 +16,7 @@ from plotly_data import charts, decode, figure
 from rnnviz import analysis, corpora, train
 from rnnviz.network import forward, init_model
 from rnnviz.text import Vocab
+from rnnviz.ui import session
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 HELLO = "hello world"
@@ -64,7 +65,7 @@ def step_tab_of(at: AppTest) -> AppTest:
     """The same session opened on the first tab (AppTest cannot click a tab; the page's model and
     config live in these session-state entries)."""
     fresh = AppTest.from_file(APP, default_timeout=60)
-    for key in ("cfg", "upload_model", "upload_dims", "trained_model"):
+    for key in (session.CONFIG, session.TRAINED):
         fresh.session_state[key] = at.session_state[key]
     return rerun(fresh)
 
@@ -102,7 +103,7 @@ def test_training_lowers_the_loss_below_the_unigram_baseline_and_becomes_the_pag
     assert figure(at, "train_loss")["layout"]["shapes"][0]["y0"] == pytest.approx(baseline, rel=1e-6)
     # the page now shows the trained model reading its corpus
     cfg = at.session_state["cfg"]
-    assert cfg.weights == "upload" and cfg.inputs == "text" and set(cfg.text) <= set(text)
+    assert cfg.weights == "session" and cfg.inputs == "text" and set(cfg.text) <= set(text)
     assert "trained here" in at.markdown[0].value and "brackets" in at.markdown[0].value
     at = step_tab_of(at)
     vocab = hand_vocab(text)

@@ -202,8 +202,8 @@ def test_one_sessions_failure_leaves_another_session_working(monkeypatch):
     broken.run()
     assert not broken.exception and "Could not use this file" in broken.error[0].value
 
-    from rnnviz import figures
-    monkeypatch.setattr(figures, "matrix_heatmap", lambda *a, **k: 1 / 0)  # an unexpected bug in one tab
+    from rnnviz.ui.views import weights
+    monkeypatch.setattr(weights, "matrix_heatmap", lambda *a, **k: 1 / 0)  # an unexpected bug in one tab
     crashing = open_app()
     crashing.query_params["tab"] = "Weights"
     crashing.run()

@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnviz import config
-from rnnviz.config import DEFAULT, Config, from_query, normalise, to_query
+from rnnviz.app import codec, knobs, presets, rules
+from rnnviz.app.codec import from_query, to_query
+from rnnviz.app.knobs import DEFAULT, Config
+from rnnviz.app.rules import normalise
 
 
 def test_defaults_make_an_empty_url():
@@ -59,7 +61,7 @@ def test_view_indices_are_clamped_to_the_model():
 def test_the_step_is_clamped_when_the_sequence_gets_shorter():
     cfg, _ = from_query({"inputs": "random_dense", "length": "50", "step": "40"})
     assert cfg.step == 40
-    shorter, _ = config.from_values({"length": 10}, base=cfg)
+    shorter, _ = codec.from_values({"length": 10}, base=cfg)
     assert shorter.step == 9
 
 
@@ -76,45 +78,45 @@ def test_token_ids_larger_than_the_input_size_raise_it_with_a_notice():
 
 
 def test_functional_preset_is_the_notebook_setup():
-    cfg = config.apply_preset("functional")
+    cfg = presets.preset_config("functional")
     # n_x=3, n_a=5, n_y=2, m=10, T_x=4, np.random.seed(1), as the issue states
     assert (cfg.input_size, cfg.hidden, cfg.output_size, cfg.batch, cfg.length) == (3, 5, 2, 10, 4)
     assert cfg.weight_seed == 1 and cfg.inputs == "notebook" and cfg.cell == "rnn" and cfg.nonlinearity == "tanh"
 
 
 def test_other_presets_match_their_formulations():
-    cls = config.apply_preset("class")
+    cls = presets.preset_config("class")
     assert (cls.input_size, cls.hidden, cls.output_size, cls.ids, cls.scale, cls.init) == (10, 20, 5, (1, 2, 3, 4, 5), 0.01, "normal")
-    torch = config.apply_preset("torch")
+    torch = presets.preset_config("torch")
     assert (torch.input_size, torch.hidden, torch.init) == (4, 3, "torch_default")
-    tf = config.apply_preset("tensorflow")
+    tf = presets.preset_config("tensorflow")
     assert (tf.input_size, tf.hidden, tf.batch, tf.length, tf.inputs) == (3, 5, 4, 2, "tf_example")
 
 
 def test_notebook_mode_locks_the_cell():
     cfg, _ = from_query({"inputs": "notebook", "cell": "lstm", "layers": "3", "bidirectional": "1"})
     assert (cfg.cell, cfg.layers, cfg.bidirectional) == ("rnn", 1, False)
-    assert "cell" in config.locked_fields(cfg)
+    assert "cell" in rules.locked_fields(cfg)
 
 
 def _value(name: str):
-    meta, default = config.FIELDS[name].metadata, config.FIELDS[name].default
-    if meta["choices"]:
-        return st.sampled_from(meta["choices"])
+    meta, default = knobs.KNOBS[name], knobs.FIELDS[name].default
+    if meta.choices:
+        return st.sampled_from(list(meta.choices))
     if isinstance(default, bool):
         return st.booleans()
     if isinstance(default, int):
-        return st.integers(int(meta["lo"]), min(int(meta["hi"]), 600))
+        return st.integers(int(meta.lo), min(int(meta.hi), 600))
     if isinstance(default, float):
-        return st.floats(meta["lo"], meta["hi"], allow_nan=False).map(lambda v: float(f"{v:g}"))
+        return st.floats(meta.lo, meta.hi, allow_nan=False).map(lambda v: float(f"{v:g}"))
     if name == "ids":
         return st.lists(st.integers(0, 40), min_size=1, max_size=30).map(tuple)
     if name == "hide":
-        return st.frozensets(st.sampled_from(config.HIDEABLE), max_size=4)
-    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=meta["max_len"])
+        return st.frozensets(st.sampled_from(knobs.HIDEABLE), max_size=4)
+    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=meta.max_len)
 
 
-_configs = st.fixed_dictionaries({name: _value(name) for name in config.FIELDS}).map(lambda d: normalise(Config(**d))[0])
+_configs = st.fixed_dictionaries({name: _value(name) for name in knobs.FIELDS}).map(lambda d: normalise(Config(**d))[0])
 
 
 @settings(max_examples=200, deadline=None)
@@ -126,15 +128,15 @@ def test_url_round_trip_reproduces_any_config(cfg):
 
 
 def test_preset_urls_round_trip():
-    for name in config.PRESETS:
-        cfg = config.apply_preset(name)
+    for name in presets.PRESETS:
+        cfg = presets.preset_config(name)
         assert from_query(to_query(cfg))[0] == cfg, name
 
 
 def test_view_fields_are_real_fields_and_left_out_of_the_cache_key():
     from rnnviz.ui.compute import model_key
 
-    assert set(config.VIEW_FIELDS) <= set(config.FIELDS)
+    assert set(knobs.VIEW_FIELDS) <= set(knobs.FIELDS)
     assert model_key(replace(DEFAULT, step=3, unit=2, sample=0)) == model_key(DEFAULT)
     assert model_key(replace(DEFAULT, hidden=3)) != model_key(DEFAULT)
 

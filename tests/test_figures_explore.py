@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from plotly_data import decode
 
-from rnnviz.figures_explore import (
-    display_char,
+from rnnviz.figures.style import display_char, to_figure
+from rnnviz.figures.explore import (
     gradient_decay_figure,
     gradient_flow_figure,
     guesses_figure,
@@ -22,9 +22,9 @@ from rnnviz.figures_explore import (
 )
 
 
-def payload(fig):
-    """The figure as the browser receives it."""
-    return json.loads(fig.to_json())
+def payload(spec):
+    """The figure as the browser receives it (validated by Plotly on the way)."""
+    return json.loads(to_figure(spec).to_json())
 
 
 def test_loss_figure_in_bits_and_nats():

@@ -1,5 +1,5 @@
 """Any query string a student can type opens the page: hypothesis generates them from the field
-table (rnnviz/config.py) and the app runs each one through AppTest.
+table (rnnviz/app/knobs.py) and the app runs each one through AppTest.
 
 Property: no exception and no error element; every invalid value (unknown key, repeated key,
 wrong type, out of range, too long) gets a visible notice naming the field; the resulting
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as s
 from streamlit.testing.v1 import AppTest
 
-from rnnviz import config
+from rnnviz.app import codec, knobs, limits, rules
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 IGNORED_KEYS = {"embed", "embed_options", "tab"}  # Streamlit's own and the tab (bound to st.tabs)
@@ -36,8 +36,8 @@ UNICODE = s.sampled_from(["٣", "１２", "³", "½", "🙂", "e\u0301", "שלו
 
 def _numbers(name: str):
     """(value, valid) pairs for a numeric field: inside, outside, negative, huge, not a number."""
-    lo, hi = config.bounds(name)
-    is_int = config._TYPES[name] is int
+    lo, hi = knobs.bounds(name)
+    is_int = knobs.TYPES[name] is int
     inside = (s.integers(int(lo), int(hi)) if is_int else s.floats(lo, hi)).map(lambda v: (str(v), True))
     outside = s.one_of(
         s.integers(int(hi) + 1, 10**30).map(str) if is_int else s.floats(hi * 1.0001, 1e300).map(repr),
@@ -60,19 +60,19 @@ def _parses_inside(raw: str, lo: float, hi: float, is_int: bool) -> bool:
 
 def values_of(name: str):
     """A strategy of (URL value, is it valid on its own) for config field ``name``."""
-    meta, typ = config.FIELDS[name].metadata, config._TYPES[name]
+    meta, typ = knobs.KNOBS[name], knobs.TYPES[name]
     if typ in (int, float):
         return _numbers(name)
     if typ is bool:
         good = s.sampled_from(["0", "1", "true", "false", "yes", "no", "on", "off", "TRUE", " 1 "]).map(lambda v: (v, True))
         bad = s.one_of(UNICODE, ANY_TEXT).filter(lambda v: v.strip().lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"))
         return s.one_of(good, bad.map(lambda v: (v, False)))
-    if meta["choices"]:
-        good = s.sampled_from(meta["choices"]).map(lambda v: (v, True))
-        bad = s.one_of(s.sampled_from([c.upper() for c in meta["choices"]] + [c + " " for c in meta["choices"]]), UNICODE, ANY_TEXT)
-        return s.one_of(good, bad.filter(lambda v: v not in meta["choices"]).map(lambda v: (v, False)))
+    if meta.choices:
+        good = s.sampled_from(list(meta.choices)).map(lambda v: (v, True))
+        bad = s.one_of(s.sampled_from([c.upper() for c in meta.choices] + [c + " " for c in meta.choices]), UNICODE, ANY_TEXT)
+        return s.one_of(good, bad.filter(lambda v: v not in meta.choices).map(lambda v: (v, False)))
     if name in ("text", "note"):
-        limit = meta["max_len"]
+        limit = meta.max_len
         good = s.one_of(ANY_TEXT, UNICODE, s.sampled_from(["", "a", "🙂🙂", "a\x00b\rc\td", "\u202eabc", "e\u0301\u0301"]))
         long = s.integers(limit + 1, 3 * limit).map(lambda n: ("ab\x00🙂" * n)[:n])
         return s.one_of(good.map(lambda v: (v, True)), long.map(lambda v: (v, False)))
@@ -82,22 +82,22 @@ def values_of(name: str):
                        s.sampled_from(["", ",", "1,,x", "1.5", "a,b", "1e999", "½"]))
         return s.one_of(good, bad.map(lambda v: (v, False)))
     if name == "hide":
-        good = s.lists(s.sampled_from(config.HIDEABLE), max_size=4).map(lambda names: (",".join(names), True))
-        bad = s.lists(ANY_TEXT.filter(lambda v: v.strip() and "," not in v and ";" not in v and v.strip() not in config.HIDEABLE),
+        good = s.lists(s.sampled_from(knobs.HIDEABLE), max_size=4).map(lambda names: (",".join(names), True))
+        bad = s.lists(ANY_TEXT.filter(lambda v: v.strip() and "," not in v and ";" not in v and v.strip() not in knobs.HIDEABLE),
                       min_size=1, max_size=2).map(lambda names: (",".join(names), False))
         return s.one_of(good, bad)
     raise AssertionError(f"no strategy for field {name}")  # a new field type needs a strategy here
 
 
-FIELD_VALUES = {name: values_of(name) for name in config.FIELDS}
-UNKNOWN_KEYS = ANY_TEXT.filter(lambda k: k not in config.FIELDS and k.lower() not in IGNORED_KEYS and "\x00" not in k)
+FIELD_VALUES = {name: values_of(name) for name in knobs.FIELDS}
+UNKNOWN_KEYS = ANY_TEXT.filter(lambda k: k not in knobs.FIELDS and k.lower() not in IGNORED_KEYS and "\x00" not in k)
 
 
 @s.composite
 def query(draw, max_fields: int = 6, repeats: bool = True):
     """(query params as AppTest takes them, {key: reason it is invalid})."""
     params, invalid = {}, {}
-    for name in draw(s.lists(s.sampled_from(list(config.FIELDS)), max_size=max_fields, unique=True)):
+    for name in draw(s.lists(s.sampled_from(list(knobs.FIELDS)), max_size=max_fields, unique=True)):
         count = draw(s.integers(1, 3)) if repeats else 1
         pairs = [draw(FIELD_VALUES[name]) for _ in range(count)]
         params[name] = pairs[0][0] if count == 1 else [v for v, _ in pairs]
@@ -120,16 +120,16 @@ def open_with(params: dict) -> AppTest:
     return at
 
 
-def assert_config_in_bounds(cfg: config.Config) -> None:
-    for name, f in config.FIELDS.items():
-        value, meta = getattr(cfg, name), f.metadata
-        if meta["lo"] is not None and name != "hidden" or name == "hidden" and cfg.weights != "upload":
-            assert meta["lo"] <= value <= meta["hi"], (name, value)
-        if meta["choices"]:
-            assert value in meta["choices"], (name, value)
-        if meta["max_len"]:
-            assert len(value) <= meta["max_len"], (name, len(value))
-    assert set(cfg.hide) <= set(config.HIDEABLE)
+def assert_config_in_bounds(cfg: knobs.Config) -> None:
+    for name, f in knobs.FIELDS.items():
+        value, meta = getattr(cfg, name), knobs.KNOBS[f.name]
+        if meta.lo is not None and name != "hidden" or name == "hidden" and cfg.weights not in ("upload", "session"):
+            assert meta.lo <= value <= meta.hi, (name, value)
+        if meta.choices:
+            assert value in meta.choices, (name, value)
+        if meta.max_len:
+            assert len(value) <= meta.max_len, (name, len(value))
+    assert set(cfg.hide) <= set(knobs.HIDEABLE)
     # what the page looks at exists
     assert cfg.step < cfg.length and cfg.unit < cfg.hidden and cfg.sample < cfg.batch and cfg.layer < cfg.layers
     assert cfg.bidirectional or cfg.direction == "forward"
@@ -137,12 +137,12 @@ def assert_config_in_bounds(cfg: config.Config) -> None:
         assert 1 <= len(cfg.text) == cfg.length and cfg.input_size == len(set(cfg.text))
     if cfg.inputs == "ids":
         assert len(cfg.ids) == cfg.length and max(cfg.ids) < cfg.input_size
-    # the resource caps (written out here, independently of config.py's formulas)
+    # the resource caps (written out here, independently of app/limits.py's formulas)
     D, G, H, L, T, B = 2 if cfg.bidirectional else 1, GATES[cfg.cell], cfg.hidden, cfg.layers, cfg.length, cfg.batch
-    assert T * B * (G * H * L * D + cfg.input_size + 2 * cfg.output_size) <= config.MAX_TRACE_NUMBERS or B == 1
+    assert T * B * (G * H * L * D + cfg.input_size + 2 * cfg.output_size) <= limits.MAX_TRACE_NUMBERS or B == 1
     weights = sum(D * G * H * ((cfg.input_size if layer == 0 else D * H) + H) for layer in range(L))
-    assert weights <= config.MAX_PARAMETERS
-    assert T * (B * weights + L * D * config.FORWARD_STEP_OVERHEAD) <= config.MAX_FORWARD_WORK
+    assert weights <= limits.MAX_PARAMETERS
+    assert T * (B * weights + L * D * limits.FORWARD_STEP_OVERHEAD) <= limits.MAX_FORWARD_WORK
 
 
 def check_page(params: dict, invalid: dict) -> None:
@@ -153,11 +153,11 @@ def check_page(params: dict, invalid: dict) -> None:
     assert_config_in_bounds(cfg)
     shown = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))  # as rendered (Markdown escapes removed)
     for key, why in invalid.items():
-        named = repr(key) if why == "unknown" else config.label(key)
+        named = repr(key) if why == "unknown" else knobs.label(key)
         assert named in shown, (key, why, params, shown)
     # the address bar now holds the canonical URL of what is shown (no junk, no repeats)
     left = {k: v for k, v in at.query_params.items() if k not in IGNORED_KEYS}
-    assert left == config.to_query(cfg), (params, left)
+    assert left == codec.to_query(cfg), (params, left)
 
 
 @pytest.fixture(autouse=True)
@@ -196,9 +196,9 @@ def test_extreme_sizes_are_capped(params):
 @given(query(max_fields=10, repeats=False))
 def test_parser_alone_keeps_every_bound(case):
     params, invalid = case
-    cfg, notices = config.from_query(params)
+    cfg, notices = codec.from_query(params)
     assert_config_in_bounds(cfg)
-    assert config.normalise(cfg)[0] == cfg  # normalising twice changes nothing
+    assert rules.normalise(cfg)[0] == cfg  # normalising twice changes nothing
     shown = " ".join(notices)
     for key, why in invalid.items():
-        assert (repr(key) if why == "unknown" else config.label(key)) in shown, (key, params, notices)
+        assert (repr(key) if why == "unknown" else knobs.label(key)) in shown, (key, params, notices)

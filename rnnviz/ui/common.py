@@ -1,8 +1,8 @@
 """Small helpers shared by the tabs."""
 from __future__ import annotations
 
-from ..build import Run
-from ..config import Config
+from ..app.compute import Computed
+from ..app.knobs import Config
 from ..trace import LayerTrace
 
 # Plotly's own toolbar keeps its PNG button ("Download plot as a png"); the rest is noise in class.
@@ -10,13 +10,13 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def viewed_layer(cfg: Config, run: Run) -> LayerTrace:
-    return run.trace.layers[cfg.layer][cfg.dir_index]
+def viewed_layer(cfg: Config, computed: Computed) -> LayerTrace:
+    return computed.trace.layers[cfg.layer][cfg.dir_index]
 
 
 def state_kind(cfg: Config) -> str:
     """Colour scale of hidden states: tanh-bounded except for a ReLU RNN."""
-    return "relu" if cfg.cell == "rnn" and cfg.nonlinearity == "relu" else "tanh"
+    return "relu" if cfg.nonlinearity == "relu" else "tanh"
 
 
 def state_symbol(cfg: Config) -> str:

@@ -1,4 +1,4 @@
-"""The page's state: one :class:`~rnnviz.config.Config` in ``st.session_state``, mirrored in the URL.
+"""The page's state: one :class:`~rnnviz.app.knobs.Config` in the session, mirrored in the URL.
 
 Flow: the first run of a session reads the URL (``st.query_params``) into a Config. Each
 widget has the key ``w_<field>`` and an ``on_change`` callback that updates the Config and
@@ -13,23 +13,10 @@ from typing import Any
 
 import streamlit as st
 
-from .. import config
-from ..config import Config
-
-CFG, NOTICES, UPLOAD_DIMS = "cfg", "notices", "upload_dims"
-
-
-def has(key: str) -> bool:
-    """``key in st.session_state`` without its cost (``in`` copies the whole state on every call)."""
-    try:
-        st.session_state[key]
-    except KeyError:
-        return False
-    return True
-
-
-def widget_key(name: str) -> str:
-    return f"w_{name}"
+from ..app import codec, rules
+from ..app.knobs import FIELDS, Config
+from ..app.presets import preset_config
+from . import session
 
 
 def to_widget(name: str, value: Any) -> Any:
@@ -43,54 +30,56 @@ def to_widget(name: str, value: Any) -> Any:
 
 def bootstrap() -> None:
     """First run of a session: the Config comes from the URL, with notices for bad values."""
-    if has(CFG):
+    if session.has(session.CONFIG):
         return
-    cfg, notices = config.from_query({key: st.query_params.get_all(key) for key in st.query_params.to_dict()})
-    st.session_state[CFG] = cfg
-    st.session_state[NOTICES] = notices
+    cfg, notices = codec.from_query({key: st.query_params.get_all(key) for key in st.query_params.to_dict()})
+    session.put(session.CONFIG, cfg)
+    session.put(session.NOTICES, notices)
     _push_widgets(cfg, None)
 
 
 def current() -> Config:
-    return st.session_state[CFG]
+    return session.config()
 
 
 def set_config(cfg: Config, *, notices: list[str] | None = None) -> Config:
     """Normalise ``cfg``, store it and move every widget to its value (call from callbacks or
     before the affected widgets are drawn in this run)."""
-    from .trained import fit_text  # (late import: trained.py imports this module)
-    cfg, fitted = fit_text(cfg)  # a model trained in the app reads only its corpus's characters
-    cfg, more = config.normalise(cfg, st.session_state.get(UPLOAD_DIMS))
-    old = st.session_state.get(CFG)
-    st.session_state[CFG] = cfg
-    st.session_state[NOTICES] = (notices or []) + fitted + more
+    fitted: list[str] = []
+    trained = session.trained_active(cfg)
+    if trained is not None:  # a model trained here reads only its corpus's characters
+        cfg = rules.fit_text(cfg, trained.vocab, fallback=trained.excerpt, source=trained.corpus, notices=fitted)
+    cfg, more = rules.normalise(cfg, session.external_dims(cfg))
+    old = session.get(session.CONFIG)
+    session.put(session.CONFIG, cfg)
+    session.put(session.NOTICES, (notices or []) + fitted + more)
     _push_widgets(cfg, old)
     return cfg
 
 
 def update(**values: Any) -> Config:
     """Change some fields (typed or URL-string values), keeping the rest."""
-    cfg, notices = config.from_values(values, base=current())
+    cfg, notices = codec.from_values(values, base=current())
     return set_config(cfg, notices=notices)
 
 
 def on_widget_change(name: str) -> None:
     """``on_change`` callback of the widget for field ``name``."""
-    update(**{name: st.session_state[widget_key(name)]})
+    update(**{name: session.get(session.widget_key(name))})
 
 
 def _push_widgets(cfg: Config, old: Config | None) -> None:
-    for name in config.FIELDS:
+    for name in FIELDS:
         value = getattr(cfg, name)
-        key = widget_key(name)
-        if old is None or getattr(old, name) != value or not has(key):
-            st.session_state[key] = to_widget(name, value)
+        key = session.widget_key(name)
+        if old is None or getattr(old, name) != value or not session.has(key):
+            session.put(key, to_widget(name, value))
 
 
 def sync_url(cfg: Config) -> None:
     """Rewrite the URL so that it reproduces ``cfg`` (only values that differ from the defaults)."""
-    wanted = config.to_query(cfg)
-    current = {k: st.query_params.get_all(k) for k in st.query_params.to_dict() if k not in config.RESERVED_URL_KEYS}
+    wanted = codec.to_query(cfg)
+    current = {k: st.query_params.get_all(k) for k in st.query_params.to_dict() if k not in codec.RESERVED_URL_KEYS}
     if current == {k: [v] for k, v in wanted.items()}:  # lists: a repeated parameter is rewritten once
         return
     for key in current.keys() - wanted.keys():  # parameters bound to widgets (the tab) stay untouched
@@ -101,6 +90,6 @@ def sync_url(cfg: Config) -> None:
 
 
 def apply_preset(name: str) -> None:
-    st.session_state[UPLOAD_DIMS] = None
+    """Load a preset, keeping the lesson's hidden controls and note."""
     lesson = current()
-    set_config(replace(config.apply_preset(name), hide=lesson.hide, note=lesson.note))
+    set_config(replace(preset_config(name), hide=lesson.hide, note=lesson.note))

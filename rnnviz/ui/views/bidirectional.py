@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import figures
-from ...build import Run
-from ...config import Config
+from ...app.compute import Computed
+from ...app.knobs import Config
+from ...figures.model import concat_figure
+from ...figures.step import units_heatmap
 from ..charts import show
 from ..common import state_kind
 
 
-def render(cfg: Config, run: Run) -> None:
-    fwd, rev = run.trace.layers[cfg.layer]
+def render(cfg: Config, computed: Computed) -> None:
+    fwd, rev = computed.trace.layers[cfg.layer]
     b, kind = cfg.sample, state_kind(cfg)
-    labels = run.batch.step_labels(b)
+    labels = computed.batch.step_labels(b)
     T = len(labels)
     st.markdown(
         f"Layer {cfg.layer} runs twice. The **forward** half reads x[0] → x[{T - 1}]; the **reverse** half reads "
@@ -24,11 +25,11 @@ def render(cfg: Config, run: Run) -> None:
     )
     left, right = st.columns(2)
     with left:
-        show(figures.units_heatmap(fwd.h[:, b], labels, title="forward h_t (reads left → right)", kind=kind,
+        show(units_heatmap(fwd.h[:, b], labels, title="forward h_t (reads left → right)", kind=kind,
                                               clickable=False), key="bidir_fwd")
     with right:
-        show(figures.units_heatmap(rev.h[:, b], labels, title="reverse h_t (reads right → left)", kind=kind,
+        show(units_heatmap(rev.h[:, b], labels, title="reverse h_t (reads right → left)", kind=kind,
                                               clickable=False), key="bidir_rev")
-    show(figures.concat_figure(fwd.h[:, b], rev.h[:, b], labels, kind=kind), key="bidir_concat")
+    show(concat_figure(fwd.h[:, b], rev.h[:, b], labels, kind=kind), key="bidir_concat")
     st.caption(f"h_n holds the forward state after x[{T - 1}] (its last column) and the reverse state after x[0] "
                "(its first column).")

@@ -9,46 +9,39 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ... import analysis, figures, figures_explore
-from ...build import Run
-from ...config import Config
+from ... import analysis
+from ...app.compute import Computed
+from ...app.knobs import Config
+from ...figures import explore as figures
+from ...figures.step import units_heatmap
 from ...network import forward, init_model
-from .. import compute, controls, trained
+from .. import compute, controls, session
 from ..charts import show
-from ..common import PLOTLY_CONFIG, state_kind
+from ..common import state_kind
 
 VIEWS = ("Neuron over text", "Trajectory", "Vanishing gradients", "Side by side", "What changed")
 MAX_NEURON_CHARS = 2000  # corpus excerpt for the neuron search
-MAX_FLOW_STEPS = 80  # gradient flow: T losses backpropagated through T steps, for three cells
+FLOW_STEPS_SHOWN = 80  # gradient flow: T losses backpropagated through T steps, for three cells (engine: <= 400)
 MAX_FLOW_HIDDEN = 64
 MAX_COMPARE_HIDDEN = 128
 
 
-def render(cfg: Config, run: Run) -> None:
+def render(cfg: Config, computed: Computed) -> None:
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="explore_view", label_visibility="collapsed")
     view = view or VIEWS[0]
-    if trained.active(cfg) is None:
+    if session.trained_active(cfg) is None:
         st.caption("Tip: these views mean most after training (Train tab); with random weights they show the mechanics.")
     {"Neuron over text": _neuron, "Trajectory": _trajectory, "Vanishing gradients": _gradients,
-     "Side by side": _side_by_side, "What changed": _what_changed}[view](cfg, run)
+     "Side by side": _side_by_side, "What changed": _what_changed}[view](cfg, computed)
 
 
-def _plot(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, theme=None)
-
-
-def _model_token(cfg: Config) -> tuple:
-    upload = st.session_state.get(compute.UPLOAD)
-    return compute.model_key(cfg), upload[0] if upload and cfg.weights == "upload" else None
-
-
-def _step_inputs(cfg: Config, run: Run) -> np.ndarray:
+def _step_inputs(cfg: Config, computed: Computed) -> np.ndarray:
     """The viewed sample's inputs: ids (T,) or vectors (T, I)."""
-    return run.batch.data[:, cfg.sample]
+    return computed.batch.data[:, cfg.sample]
 
 
-def _one_char_labels(run: Run, cfg: Config) -> str:
-    return "".join(label if len(label) == 1 else "•" for label in run.batch.step_labels(cfg.sample))
+def _one_char_labels(computed: Computed, cfg: Config) -> str:
+    return "".join(label if len(label) == 1 else "•" for label in computed.batch.step_labels(cfg.sample))
 
 
 # --- neuron over text --------------------------------------------------------------------------
@@ -59,27 +52,27 @@ def _states(token: tuple, text: str, layer: int, direction: int, _model, _vocab)
     return forward(_model, ids[:, None]).layers[layer][direction].h[:, 0]
 
 
-def _neuron_text(cfg: Config, run: Run) -> tuple[str, np.ndarray] | None:
-    record = trained.active(cfg)
-    if record is not None:
-        corpus = st.session_state.get("train_run") or {}
+def _neuron_text(cfg: Config, computed: Computed) -> tuple[str, np.ndarray] | None:
+    trained = session.trained_active(cfg)
+    if trained is not None:
         source = st.radio("Text", ["the training corpus", "the sidebar text"], horizontal=True, key="neuron_source")
-        if source == "the training corpus" and corpus.get("text"):
-            n = st.slider("Characters of the corpus", 100, min(MAX_NEURON_CHARS, len(corpus["text"])),
-                          min(600, len(corpus["text"])), 50, key="neuron_chars") if len(corpus["text"]) > 100 else len(corpus["text"])
-            text = corpus["text"][:n]
-            return text, _states(_model_token(cfg), text, cfg.layer, cfg.dir_index, run.model, record["vocab"])
+        corpus = trained.text
+        if source == "the training corpus" and corpus:
+            n = st.slider("Characters of the corpus", 100, min(MAX_NEURON_CHARS, len(corpus)),
+                          min(600, len(corpus)), 50, key="neuron_chars") if len(corpus) > 100 else len(corpus)
+            text = corpus[:n]
+            return text, _states(compute.model_token(cfg), text, cfg.layer, cfg.dir_index, computed.model, trained.vocab)
     if cfg.inputs != "text":
         st.info("This view colours characters: choose Input → typed text in the sidebar (or train a model).")
         return None
-    return cfg.text, run.trace.layers[cfg.layer][cfg.dir_index].h[:, cfg.sample]
+    return cfg.text, computed.trace.layers[cfg.layer][cfg.dir_index].h[:, cfg.sample]
 
 
-def _neuron(cfg: Config, run: Run) -> None:
+def _neuron(cfg: Config, computed: Computed) -> None:
     st.markdown("Each character is coloured by one unit's value **after reading it** (blue negative, red positive). "
                 "Find units that track something: the units are ranked by how strongly they correlate with a feature "
                 "of the text.")
-    got = _neuron_text(cfg, run)
+    got = _neuron_text(cfg, computed)
     if got is None:
         return
     text, h = got
@@ -99,15 +92,15 @@ def _neuron(cfg: Config, run: Run) -> None:
     order, r = analysis.rank_units(h, feature)
     options = [int(u) for u in order]
     ranking = (name, len(text), tuple(options[:3]))
-    if st.session_state.get("_neuron_ranking") != ranking:  # a new ranking: start from its best unit
-        st.session_state["_neuron_ranking"] = ranking
-        st.session_state["neuron_unit"] = options[0]
-    unit = st.selectbox("Unit (best match first)", options, key="neuron_unit",
+    if session.get(session.NEURON_RANKING) != ranking:  # a new ranking: start from its best unit
+        session.put(session.NEURON_RANKING, ranking)
+        session.put(session.NEURON_UNIT_WIDGET, options[0])
+    unit = st.selectbox("Unit (best match first)", options, key=session.NEURON_UNIT_WIDGET,
                         format_func=lambda u: f"unit {u}  (r = {r[u]:+.2f})")
-    _plot(figures_explore.text_activation_figure(text, h[:, unit], columns=50, label=f"unit {unit}",
-                                                 symmetric=state_kind(cfg) != "relu"), "neuron_text")
+    show(figures.text_activation_figure(text, h[:, unit], columns=50, label=f"unit {unit}",
+                                        symmetric=state_kind(cfg) != "relu"), key="neuron_text")
     st.caption(f"Correlation of every unit with “{name}” (top 20 shown); |r| near 1 means the unit follows it closely.")
-    _plot(figures_explore.unit_ranking_figure(r, order, top=20, feature=name), "neuron_ranking")
+    show(figures.unit_ranking_figure(r, order, top=20, feature=name), key="neuron_ranking")
 
 
 # --- trajectory ----------------------------------------------------------------------------------
@@ -117,7 +110,7 @@ def _pca(token: tuple, layer: int, direction: int, sample: int, n: int, _h: np.n
     return analysis.pca(_h, n_components=n)
 
 
-def _trajectory(cfg: Config, run: Run) -> None:
+def _trajectory(cfg: Config, computed: Computed) -> None:
     st.markdown("The hidden state h_t has one number per unit: too many dimensions to draw. PCA finds the 2 or 3 "
                 "directions in which the states differ most; each point is the state after reading its character. "
                 "The red ring is the current time step, the same one as in *Step through time*.")
@@ -125,10 +118,10 @@ def _trajectory(cfg: Config, run: Run) -> None:
     n = cols[0].radio("Dimensions", [2, 3], horizontal=True, key="trajectory_dims")
     with cols[1]:
         controls.widget("step", cfg)
-    h = run.trace.layers[cfg.layer][cfg.dir_index].h[:, cfg.sample]
-    p = _pca(_model_token(cfg), cfg.layer, cfg.dir_index, cfg.sample, n, h)
-    _plot(figures_explore.trajectory_figure(p.coords, _one_char_labels(run, cfg), step=cfg.step,
-                                            explained=p.explained_variance_ratio), "trajectory")
+    h = computed.trace.layers[cfg.layer][cfg.dir_index].h[:, cfg.sample]
+    p = _pca(compute.model_token(cfg), cfg.layer, cfg.dir_index, cfg.sample, n, h)
+    show(figures.trajectory_figure(p.coords, _one_char_labels(computed, cfg), step=cfg.step,
+                                   explained=p.explained_variance_ratio), key="trajectory")
     st.caption(f"The axes explain {p.explained_variance_ratio.sum():.0%} of the variance of the states.")
 
 
@@ -149,27 +142,27 @@ def _flows(inputs: np.ndarray, input_size: int, hidden: int, output_size: int, s
             for cell in ("rnn", "lstm", "gru")}
 
 
-def _gradients(cfg: Config, run: Run) -> None:
+def _gradients(cfg: Config, computed: Computed) -> None:
     st.markdown("How much does the loss at step t depend on the state at an earlier step k? Each cell of a heatmap "
                 "is log10 ‖∂L_t/∂h_k‖ (row t, column k) for a **freshly initialised** RNN, LSTM and GRU reading the same "
                 "input with the same seed. In a vanilla RNN the colour fades quickly to the left of the diagonal: the "
                 "gradient vanishes (or, with large weights, explodes).")
-    x = _step_inputs(cfg, run)[:MAX_FLOW_STEPS]
+    x = _step_inputs(cfg, computed)[:FLOW_STEPS_SHOWN]
     hidden = min(cfg.hidden, MAX_FLOW_HIDDEN)
     notes = []
-    if run.batch.seq_len > MAX_FLOW_STEPS:
-        notes.append(f"the first {MAX_FLOW_STEPS} steps")
+    if computed.batch.seq_len > FLOW_STEPS_SHOWN:
+        notes.append(f"the first {FLOW_STEPS_SHOWN} steps")
     if cfg.hidden > MAX_FLOW_HIDDEN:
         notes.append(f"{MAX_FLOW_HIDDEN} hidden units")
     if notes:
         st.caption("To stay fast this view uses " + " and ".join(notes) + ".")
     flows = _flows(x, cfg.input_size, hidden, cfg.output_size, cfg.weight_seed, tuple(_init_kwargs(cfg).items()),
                    cfg.nonlinearity)
-    _plot(figures_explore.gradient_flow_figure(flows), "gradient_flow")
+    show(figures.gradient_flow_figure(flows), key="gradient_flow")
     st.caption("Decay curve: the mean of ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ over t, against the distance d (log scale). "
                "Change the init scale in the sidebar to see vanishing turn into exploding.")
-    _plot(figures_explore.gradient_decay_figure({name: analysis.decay_curve(g) for name, g in flows.items()}),
-          "gradient_decay")
+    show(figures.gradient_decay_figure({name: analysis.decay_curve(g) for name, g in flows.items()}),
+         key="gradient_decay")
 
 
 # --- side by side ---------------------------------------------------------------------------------
@@ -182,12 +175,12 @@ def _side_states(cell: str, seed: int, inputs: np.ndarray, input_size: int, hidd
     return forward(model, inputs[:, None]).layers[layers - 1][0].h[:, 0]
 
 
-def _side_by_side(cfg: Config, run: Run) -> None:
+def _side_by_side(cfg: Config, computed: Computed) -> None:
     st.markdown("The same input through two freshly initialised models at once: change the cell or the seed on either "
                 "side. Rows are units, columns time steps (top layer).")
-    x = _step_inputs(cfg, run)
+    x = _step_inputs(cfg, computed)
     hidden = min(cfg.hidden, MAX_COMPARE_HIDDEN)
-    labels = run.batch.step_labels(cfg.sample)
+    labels = computed.batch.step_labels(cfg.sample)
     sides = st.columns(2)
     defaults = (("rnn", cfg.weight_seed), ("lstm", cfg.weight_seed))
     for k, (side, (cell0, seed0)) in enumerate(zip(sides, defaults)):
@@ -199,7 +192,7 @@ def _side_by_side(cfg: Config, run: Run) -> None:
             h = _side_states(cell, int(seed), x, cfg.input_size, hidden, cfg.layers, cfg.output_size,
                              tuple(_init_kwargs(cfg).items()), cfg.nonlinearity)
             kind = "relu" if cell == "rnn" and cfg.nonlinearity == "relu" else "tanh"
-            show(figures.units_heatmap(h, labels, title=f"{cell.upper()}, seed {seed}", kind=kind, clickable=False),
+            show(units_heatmap(h, labels, title=f"{cell.upper()}, seed {seed}", kind=kind, clickable=False),
                  key=f"side_{k}")
     if hidden < cfg.hidden:
         st.caption(f"Both use {hidden} hidden units (capped to keep this view fast).")
@@ -212,15 +205,15 @@ def _changed(name: str, token: tuple, a: np.ndarray, b: np.ndarray, eps: float, 
     return analysis.what_changed(_model, a, b, eps=eps)
 
 
-def _what_changed(cfg: Config, run: Run) -> None:
+def _what_changed(cfg: Config, computed: Computed) -> None:
     st.markdown("Two inputs that differ at **one** step. How long does each unit remember the difference? "
                 "The heatmap shows |Δh_t| per unit; the bars count, per unit, the steps until |Δh| falls below ε "
                 "for good (its memory span; hatched bars are still above ε at the end).")
-    if not run.batch.tokens or run.batch.seq_len < 2:
+    if not computed.batch.tokens or computed.batch.seq_len < 2:
         st.info("This view changes one token: choose an input of characters or token ids (at least 2 steps).")
         return
-    ids = _step_inputs(cfg, run)
-    labels = run.batch.token_labels
+    ids = _step_inputs(cfg, computed)
+    labels = computed.batch.token_labels
     T = ids.shape[0]
     cols = st.columns(3)
     step = cols[0].slider("Change the input at step", 0, T - 1, min(1, T - 1), key="changed_step")
@@ -229,18 +222,18 @@ def _what_changed(cfg: Config, run: Run) -> None:
     eps = cols[2].select_slider("ε", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-3, key="changed_eps")
     other = analysis.perturb(ids, step, new)
     models = {}
-    if trained.active(cfg) is not None and not cfg.bidirectional:
-        models["trained"] = run.model
+    if session.trained_active(cfg) is not None and not cfg.bidirectional:
+        models["trained"] = computed.model
     hidden = min(cfg.hidden, MAX_COMPARE_HIDDEN)
     for cell in ("rnn", "lstm"):
         models[cell] = init_model(cell, cfg.input_size, hidden, cfg.output_size or None, seed=cfg.weight_seed,
                                   nonlinearity=cfg.nonlinearity if cell == "rnn" else "tanh", **_init_kwargs(cfg))
-    token = (_model_token(cfg), hidden)
+    token = (compute.model_token(cfg), hidden)
     results = {name: _changed(name, token, ids, other, float(eps), m) for name, m in models.items()}
     text = "".join(label if len(label) == 1 else "•" for label in (labels[i] for i in ids))
     for name, wc in results.items():
         st.markdown(f"**|Δh_t| of {'the trained model' if name == 'trained' else 'a fresh ' + name.upper()}** "
                     f"(the dotted line marks step {wc.step})")
-        _plot(figures_explore.what_changed_figure(wc.delta, wc.step, text=text if T <= 80 else None), f"changed_{name}")
-    _plot(figures_explore.memory_span_figure({n: wc.spans for n, wc in results.items()},
-                                             {n: wc.censored for n, wc in results.items()}), "memory_span")
+        show(figures.what_changed_figure(wc.delta, wc.step, text=text if T <= 80 else None), key=f"changed_{name}")
+    show(figures.memory_span_figure({n: wc.spans for n, wc in results.items()},
+                                    {n: wc.censored for n, wc in results.items()}), key="memory_span")

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ... import config
-from ...build import Run
-from ...config import Config
+from ...app import codec
+from ...app.compute import Computed
+from ...app.knobs import HIDEABLE, KNOBS, Config, label
 from ...export import trace_npz
 from ...weights_io import save_npz
 
@@ -20,30 +20,30 @@ def page_url() -> str:
 
 
 def link(cfg: Config) -> str:
-    query = config.to_query(cfg)
+    query = codec.to_query(cfg)
     return page_url() + ("?" + urlencode(query) if query else "")
 
 
-def render(cfg: Config, run: Run) -> None:
+def render(cfg: Config, computed: Computed) -> None:
     st.subheader("Link to exactly this view")
     st.caption("The address bar always holds the whole state: model, weights seed, inputs, step and unit.")
     st.code(link(cfg), language=None)
-    if cfg.weights == "upload" and cfg.inputs != "notebook":
-        st.warning("Uploaded weights are not part of a link: whoever opens it sees seeded random weights.")
+    if cfg.weights in ("upload", "session") and cfg.inputs != "notebook":
+        st.warning("Uploaded or trained weights are not part of a link: whoever opens it sees seeded random weights.")
 
     st.subheader("Lesson link")
     st.caption("Hide the controls students should not touch (like TensorFlow Playground's lesson links) and add a note.")
-    hide = st.multiselect("Controls to hide", config.HIDEABLE, default=sorted(cfg.hide), key="lesson_hide",
-                          format_func=config.label)
-    note = st.text_input("Note shown at the top", value=cfg.note, max_chars=300, key="lesson_note")
+    hide = st.multiselect("Controls to hide", HIDEABLE, default=sorted(cfg.hide), key="lesson_hide",
+                          format_func=label)
+    note = st.text_input("Note shown at the top", value=cfg.note, max_chars=KNOBS["note"].max_len, key="lesson_note")
     st.code(link(replace(cfg, hide=frozenset(hide), note=note)), language=None)
 
     st.subheader("Downloads")
     cols = st.columns(2)
-    cols[0].download_button("Trace (.npz)", data=lambda: trace_npz(run.trace), file_name="rnnviz_trace.npz",
+    cols[0].download_button("Trace (.npz)", data=lambda: trace_npz(computed.trace), file_name="rnnviz_trace.npz",
                             mime="application/octet-stream", on_click="ignore", key="download_trace",
                             help="inputs, output, h_n, logits, probs, and per layer h_l{k}, ih_l{k}, hh_l{k}, gates_l{k}, c_l{k} (+ _reverse; time-major)")
-    cols[1].download_button("Parameters (.npz, PyTorch names)", data=lambda: save_npz(run.model),
+    cols[1].download_button("Parameters (.npz, PyTorch names)", data=lambda: save_npz(computed.model),
                             file_name="rnnviz_parameters.npz", mime="application/octet-stream", on_click="ignore",
                             key="download_params", help="weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, …, out.weight, out.bias")
     st.caption("Each chart's toolbar has a camera button that saves it as PNG. "

@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import figures
-from ...build import Run
-from ...config import Config
-from .. import controls, state, timeline
+from ...app.compute import Computed
+from ...app.knobs import Config
+from ...figures import model as model_figures
+from ...figures import step as figures
+from .. import controls, session, state, timeline
 from ..charts import show
 from ..common import state_kind, state_symbol, viewed_layer, where
 
-HEATMAP_KEY = "heatmap"
-LAST_CLICK = "_last_heatmap_click"
 
-
-def render(cfg: Config, run: Run) -> None:
+def render(cfg: Config, computed: Computed) -> None:
     _view_selectors(cfg)
-    labels = run.batch.step_labels(cfg.sample)
-    if not run.batch.tokens:
-        x = run.trace.inputs[:, cfg.sample]
+    labels = computed.batch.step_labels(cfg.sample)
+    if not computed.batch.tokens:
+        x = computed.trace.inputs[:, cfg.sample]
         show(
-            figures.inputs_heatmap(x, labels, title=f"Inputs x_t ({x.shape[1]} features × {x.shape[0]} steps)",
+            model_figures.inputs_heatmap(x, labels, title=f"Inputs x_t ({x.shape[1]} features × {x.shape[0]} steps)",
                                    annotate=x.size <= 120),
             key="inputs",
         )
-    lt = viewed_layer(cfg, run)
+    lt = viewed_layer(cfg, computed)
     symbol = state_symbol(cfg)
     title = f"Hidden state {symbol}_t, units × time" + (f" — {where(cfg)}" if where(cfg) else "")
     fig = figures.units_heatmap(lt.h[:, cfg.sample], labels, title=title, kind=state_kind(cfg), colorbar_title=symbol)
-    event = show(fig, key=HEATMAP_KEY, on_select="rerun", selection_mode="points")
+    event = show(fig, key=session.HEATMAP, on_select="rerun", selection_mode="points")
     _apply_click(event)
     timeline.render()
 
@@ -51,7 +49,7 @@ def _apply_click(event) -> None:
     if "x" not in point or "y" not in point:
         return
     click = (int(point["x"]), int(point["y"]))
-    if st.session_state.get(LAST_CLICK) == click:
+    if session.get(session.LAST_CLICK) == click:
         return
-    st.session_state[LAST_CLICK] = click
+    session.put(session.LAST_CLICK, click)
     state.update(step=click[0], unit=click[1])

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import figures
-from ...build import Run
-from ...config import Config
-from ...notation import TITLES, weight_matrices
+from ...app.compute import Computed
+from ...app.knobs import Config
+from ...app.notation import TITLES, weight_matrices
+from ...figures.model import matrix_heatmap
 from ..charts import show
 
 
-def render(cfg: Config, run: Run) -> None:
-    mats = weight_matrices(run.model, cfg.notation, cfg.layer, cfg.dir_index)
+def render(cfg: Config, computed: Computed) -> None:
+    mats = weight_matrices(computed.model, cfg.notation, cfg.layer, cfg.dir_index)
     note = TITLES[cfg.notation]
     if cfg.cell != "rnn" and cfg.notation != "torch":
         note += " — that formulation is for vanilla RNNs, so LSTM/GRU weights keep PyTorch's names (gate blocks stacked)"
@@ -20,5 +20,5 @@ def render(cfg: Config, run: Run) -> None:
     for k, mat in enumerate(mats):
         with cols[k % 2]:
             title = f"{mat.name}  ({mat.rows} × {mat.cols} = {mat.shape_text})"
-            show(figures.matrix_heatmap(mat.array, title=title, rows=mat.rows, cols=mat.cols),
+            show(matrix_heatmap(mat.array, title=title, rows=mat.rows, cols=mat.cols),
                             key=f"weights_{k}")

@@ -6,10 +6,10 @@ are recorded apart) and the model's biases, so the sum shown is exactly what the
 """
 from __future__ import annotations
 
-from . import cells
-from .network import RNNModel
+from .. import cells
+from ..network import RNNModel
 from .notation import symbols
-from .trace import LayerTrace
+from ..trace import LayerTrace
 
 
 def unit_equations(

@@ -1,7 +1,7 @@
 """Train: a character model on a built-in corpus or pasted text, in bounded chunks, with a live
 loss curve; then samples with the model's top-5 guesses. The trained model becomes the page's model.
 
-Training runs only inside reruns: a fragment with ``run_every`` calls ``Trainer.run`` for at most
+Training happens only inside reruns: a fragment with ``run_every`` calls ``Trainer.train`` for at most
 TICK_SECONDS per tick while the "training" flag is set, so the page (and other sessions) stay
 responsive and nothing runs once the session ends.
 """
@@ -14,16 +14,18 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from ... import corpora, figures_explore, train
-from ...build import Run
-from ...config import Config, choice_label
+from ... import cells, corpora, train
+from ...app.compute import Computed
+from ...app.knobs import Config
+from ...app.markdown import markdown_literal
+from ...app.prose import cell_name
+from ...figures.explore import guesses_figure, loss_figure
 from ...network import init_model
-from ...text import markdown_literal
 from ...weights_io import save_npz
-from .. import compute, state, trained
-from ..common import PLOTLY_CONFIG
+from .. import session, state
+from ..charts import show
+from ..session import TRAINER, TRAINING, TRAINING_ERROR, TrainedHere, TrainingJob
 
-TRAINER, TRAINING, RUN_INFO, ERROR = "trainer", "training", "train_run", "train_error"
 TICK_SECONDS = 0.3  # training per fragment rerun
 TICK_INTERVAL = 0.5  # seconds between fragment reruns while training
 # One step costs about B*T*L*G*H*(H+V) multiply-adds (x ~3 for forward + backward): capped so that a
@@ -31,10 +33,9 @@ TICK_INTERVAL = 0.5  # seconds between fragment reruns while training
 MAX_STEP_WORK = 60_000_000
 PASTE_LIMIT = 20_000
 CUSTOM = "your text"
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
-def render(cfg: Config, run: Run) -> None:
+def render(cfg: Config, computed: Computed) -> None:
     st.markdown("Train a **character-level language model**: it reads the corpus and learns to guess the next "
                 "character. The loss curve is in *bits per character*; the dashed line is what guessing from letter "
                 "frequencies alone achieves (the unigram baseline). When you stop (or the steps run out), the trained "
@@ -42,9 +43,9 @@ def render(cfg: Config, run: Run) -> None:
     corpus = _corpus_picker()
     settings = _settings(cfg, corpus)
     _buttons(cfg, corpus, settings)
-    if st.session_state.get(ERROR):
-        st.error(st.session_state[ERROR])
-    interval = TICK_INTERVAL if st.session_state.get(TRAINING) else None
+    if session.get(TRAINING_ERROR):
+        st.error(session.get(TRAINING_ERROR))
+    interval = TICK_INTERVAL if session.training() else None
     st.fragment(run_every=interval)(_progress)()
     _sampling(cfg)
 
@@ -73,8 +74,7 @@ def _corpus_picker() -> corpora.Corpus | None:
 
 
 def _settings(cfg: Config, corpus: corpora.Corpus | None) -> dict:
-    cell = choice_label("cell", cfg.cell) + (f" ({cfg.nonlinearity})" if cfg.cell == "rnn" else "")
-    st.caption(f"Model (from the sidebar): **{cell}**, {cfg.layers} layer(s), **{cfg.hidden} hidden units**, one "
+    st.caption(f"Model (from the sidebar): **{cell_name(cfg)}**, {cfg.layers} layer(s), **{cfg.hidden} hidden units**, one "
                "direction, input and output = the corpus's characters, weight seed "
                f"{cfg.weight_seed}. To train another architecture, press ↺ New model, then change the sidebar.")
     cols = st.columns(6)
@@ -96,7 +96,7 @@ def _settings(cfg: Config, corpus: corpora.Corpus | None) -> dict:
 
 def _bounded(settings: dict, cfg: Config, vocab_size: int) -> dict:
     """Cut the batch, then the sequence length, so that one step stays under MAX_STEP_WORK."""
-    per_char = cfg.layers * GATES[cfg.cell] * cfg.hidden * (cfg.hidden + vocab_size)
+    per_char = cfg.layers * cells.get(cfg.cell).num_gates * cfg.hidden * (cfg.hidden + vocab_size)
     batch, seq_len = settings["batch"], settings["seq_len"]
     if batch * seq_len * per_char > MAX_STEP_WORK:
         batch = max(1, min(batch, MAX_STEP_WORK // (seq_len * per_char)))
@@ -107,7 +107,7 @@ def _bounded(settings: dict, cfg: Config, vocab_size: int) -> dict:
 
 
 def _signature(cfg: Config, corpus: corpora.Corpus, s: dict) -> tuple:
-    """What makes a new training run (the learning rate and step target can change on the way)."""
+    """What makes a new training job (the learning rate and step target can change on the way)."""
     return (corpus.name, hash(corpus.text), cfg.cell, cfg.nonlinearity, cfg.layers, cfg.hidden, cfg.weight_seed,
             s["optimizer"], s["clip"], s["seq_len"], s["batch"])
 
@@ -115,28 +115,28 @@ def _signature(cfg: Config, corpus: corpora.Corpus, s: dict) -> tuple:
 # --- start / stop ----------------------------------------------------------------------------
 
 def _buttons(cfg: Config, corpus: corpora.Corpus | None, settings: dict) -> None:
-    training = st.session_state.get(TRAINING, False)
-    info = st.session_state.get(RUN_INFO)
-    same = info is not None and corpus is not None and info["signature"] == _signature(cfg, corpus, settings)
+    training = session.training()
+    job = session.training_job()
+    same = job is not None and corpus is not None and job.signature == _signature(cfg, corpus, settings)
     cols = st.columns([1.3, 1.3, 5])
     if training:
         cols[0].button("■ Stop", key="train_stop", type="primary", on_click=_stop, width="stretch")
     else:
-        label = "▶ Continue" if same and st.session_state.get(TRAINER) else "▶ Train"
+        label = "▶ Continue" if same and session.trainer() else "▶ Train"
         cols[0].button(label, key="train_start", type="primary", on_click=_start, args=(cfg, corpus, settings),
                        disabled=corpus is None, width="stretch")
     cols[1].button("↺ New model", key="train_reset", on_click=_reset, disabled=training, width="stretch",
                    help="Forget the trained model: the page goes back to the sidebar's random weights.")
-    if info is not None and not same and not training:
+    if job is not None and not same and not training:
         cols[2].caption("The settings changed: ▶ Train starts a new model from random weights.")
 
 
 def _start(cfg: Config, corpus: corpora.Corpus, settings: dict) -> None:
-    st.session_state[ERROR] = None
-    info = st.session_state.get(RUN_INFO)
+    session.put(TRAINING_ERROR, None)
+    job = session.training_job()
     signature = _signature(cfg, corpus, settings)
-    trainer = st.session_state.get(TRAINER)
-    if trainer is None or info is None or info["signature"] != signature:
+    trainer = session.trainer()
+    if trainer is None or job is None or job.signature != signature:
         try:
             vocab = corpus.vocab
             model = init_model(cfg.cell, vocab.size, cfg.hidden, vocab.size, num_layers=cfg.layers,
@@ -144,76 +144,76 @@ def _start(cfg: Config, corpus: corpora.Corpus, settings: dict) -> None:
             trainer = train.Trainer(model, corpus.ids, seq_len=settings["seq_len"], batch_size=settings["batch"],
                                     optimizer=settings["optimizer"], lr=settings["lr"], clip=settings["clip"])
         except ValueError as exc:
-            st.session_state[ERROR] = f"Cannot train: {markdown_literal(str(exc))}"  # may quote user text
+            session.put(TRAINING_ERROR, f"Cannot train: {markdown_literal(str(exc))}")  # may quote user text
             return
-        info = dict(signature=signature, id=uuid.uuid4().hex[:8], corpus=corpus.name, vocab=vocab, text=corpus.text,
-                    baseline=train.unigram_entropy(corpus.ids, vocab.size), started=0.0, seconds=0.0)
-        st.session_state[TRAINER], st.session_state[RUN_INFO] = trainer, info
+        job = TrainingJob(signature, uuid.uuid4().hex[:8], corpus.name, vocab, corpus.text,
+                          baseline=train.unigram_entropy(corpus.ids, vocab.size))
+        session.put(TRAINER, trainer)
+        session.put(session.TRAINING_JOB, job)
     if settings["lr"] is not None:
         trainer.optimizer.lr = float(settings["lr"])
     # "Steps" is the total to reach; once reached, ▶ Continue trains that many steps more
-    info["target"] = settings["steps"] if trainer.steps < settings["steps"] else trainer.steps + settings["steps"]
-    st.session_state[TRAINING] = True
-    _install(trainer, info)
+    job.target = settings["steps"] if trainer.steps < settings["steps"] else trainer.steps + settings["steps"]
+    session.put(TRAINING, True)
+    _install(trainer, job)
     # the page now shows the trained model reading an excerpt of its corpus
-    state.update(weights="upload", inputs="text", text=trained.excerpt(corpus.text))
+    state.update(weights="session", inputs="text", text=session.trained().excerpt)
 
 
 def _stop() -> None:
-    st.session_state[TRAINING] = False
-    trainer, info = st.session_state.get(TRAINER), st.session_state.get(RUN_INFO)
-    if trainer is not None and info is not None:  # a tick interrupted by this click may not have installed
-        _install(trainer, info)
+    session.put(TRAINING, False)
+    trainer, job = session.trainer(), session.training_job()
+    if trainer is not None and job is not None:  # a tick interrupted by this click may not have installed
+        _install(trainer, job)
 
 
 def _reset() -> None:
-    st.session_state[TRAINING] = False
-    for key in (TRAINER, RUN_INFO, ERROR):
-        st.session_state[key] = None
-    compute.forget_upload()
+    session.put(TRAINING, False)
+    for key in (TRAINER, session.TRAINING_JOB, TRAINING_ERROR, session.TRAINED):
+        session.put(key, None)
     state.update(weights="init")
 
 
-def _install(trainer: train.Trainer, info: dict) -> None:
+def _install(trainer: train.Trainer, job: TrainingJob) -> None:
+    """Make a float64 snapshot of the trainer's model the session's trained model."""
     bits = float(trainer.bits_per_char[-1]) if trainer.steps else None
-    trained.install(trainer.model, info["vocab"], run_id=info["id"], corpus=info["corpus"], steps=trainer.steps,
-                    bits=bits if bits is None or math.isfinite(bits) else None, text=info["text"])
+    session.put(session.TRAINED, TrainedHere(
+        digest=f"trained:{job.id}:{trainer.steps}", model=trainer.model.astype(np.float64), vocab=job.vocab,
+        corpus=job.corpus, text=job.text, steps=trainer.steps, bits=bits if bits is None or math.isfinite(bits) else None))
 
 
 # --- the live part: one bounded chunk of training per rerun -----------------------------------
 
 def _progress() -> None:
-    trainer: train.Trainer | None = st.session_state.get(TRAINER)
-    info = st.session_state.get(RUN_INFO)
-    if trainer is None or info is None:
+    trainer, job = session.trainer(), session.training_job()
+    if trainer is None or job is None:
         st.info("Press ▶ Train to start. A small RNN on *brackets* or *phrase* learns something visible within "
                 "a few hundred steps (about a minute).")
         return
-    if st.session_state.get(TRAINING):
+    if session.training():
         start = time.perf_counter()
-        trainer.run(max_steps=max(0, info["target"] - trainer.steps), max_seconds=TICK_SECONDS)
-        info["seconds"] += time.perf_counter() - start
-        _install(trainer, info)
-        if trainer.steps >= info["target"] or trainer.diverged:
-            st.session_state[TRAINING] = False
+        trainer.train(max_steps=max(0, job.target - trainer.steps), max_seconds=TICK_SECONDS)
+        job.seconds += time.perf_counter() - start
+        _install(trainer, job)
+        if trainer.steps >= job.target or trainer.diverged:
+            session.put(TRAINING, False)
             st.rerun()  # the whole page: stop the timer, show the trained model everywhere
-    done = min(1.0, trainer.steps / max(info["target"], 1))
-    speed = trainer.chars_seen / info["seconds"] if info["seconds"] > 0 else 0.0
-    st.progress(done, text=f"Step {trainer.steps} of {info['target']} · {trainer.chars_seen:,} characters read · "
-                           f"{speed:,.0f} characters/s" + (" · training…" if st.session_state.get(TRAINING) else ""))
+    done = min(1.0, trainer.steps / max(job.target, 1))
+    speed = trainer.chars_seen / job.seconds if job.seconds > 0 else 0.0
+    st.progress(done, text=f"Step {trainer.steps} of {job.target} · {trainer.chars_seen:,} characters read · "
+                           f"{speed:,.0f} characters/s" + (" · training…" if session.training() else ""))
     if trainer.diverged:
         st.error("The loss became NaN (the training diverged): press ↺ New model and lower the learning rate.")
     losses = trainer.losses
-    st.plotly_chart(figures_explore.loss_figure(losses, baseline=info["baseline"], unit="bits"), key="train_loss",
-                    config=PLOTLY_CONFIG, theme=None)
+    show(loss_figure(losses, baseline=job.baseline, unit="bits"), key="train_loss")
     if trainer.steps:
         last = losses[-20:][np.isfinite(losses[-20:])]
         now = float(last.mean() / math.log(2)) if last.size else float("nan")
         st.caption(f"Recent loss {now:.3f} bits/char (mean of the last {last.size} steps); unigram baseline "
-                   f"{info['baseline'] / math.log(2):.3f}; a model that always knew the next character would reach 0.")
-        model = trained.session_model()
-        if model is not None and not trainer.diverged:
-            g = _cached_sample(st.session_state[compute.UPLOAD][0], model, info["vocab"], 1.0, 80, "", 0)
+                   f"{job.baseline / math.log(2):.3f}; a model that always knew the next character would reach 0.")
+        trained = session.trained()
+        if trained is not None and not trainer.diverged:
+            g = _cached_sample(trained.digest, trained.model, trained.vocab, 1.0, 80, "", 0)
             st.caption("A sample from the model right now (temperature 1):")
             st.code(g.text, language=None)
 
@@ -228,11 +228,11 @@ def _cached_sample(digest: str, _model, _vocab, temperature: float, length: int,
 @st.fragment
 def _sampling(cfg: Config) -> None:
     st.subheader("Sample from the trained model")
-    record, model = trained.record(), trained.session_model()
-    if record is None or model is None:
+    trained = session.trained()
+    if trained is None:
         st.caption("Train a model first (or continue after ↺ New model).")
         return
-    vocab = record["vocab"]
+    model, vocab = trained.model, trained.vocab
     cols = st.columns([3, 2, 2, 3])
     temperature = cols[0].slider("Temperature", 0.1, 3.0, 1.0, 0.05, key="sample_temperature",
                                  help="Divides the logits: below 1 the model picks its favourites, above 1 it takes risks.")
@@ -243,7 +243,7 @@ def _sampling(cfg: Config) -> None:
     if unknown:
         st.warning(f"The model does not know {', '.join(repr(c) for c in unknown)}; starting without those.")
         prime = "".join(c for c in prime if c in vocab.chars)
-    g = _cached_sample(record["digest"], model, vocab, float(temperature), int(length), prime, int(seed))
+    g = _cached_sample(trained.digest, model, vocab, float(temperature), int(length), prime, int(seed))
     st.code(prime + g.text, language=None)
     window = 40
     start = 0
@@ -251,10 +251,9 @@ def _sampling(cfg: Config) -> None:
         start = st.slider("Show characters from", 0, len(g.text) - window, 0, key="sample_window")
     st.caption("Under each sampled character: the model's 5 most likely guesses for that position (darker = more "
                "likely). The character drawn is one of them or, at a high temperature, a surprise.")
-    st.plotly_chart(figures_explore.guesses_figure(g.text, g.top_ids, g.top_probs, vocab.chars, start=start,
-                                                   count=window), key="sample_guesses", config=PLOTLY_CONFIG, theme=None)
+    show(guesses_figure(g.text, g.top_ids, g.top_probs, vocab.chars, start=start, count=window), key="sample_guesses")
     st.download_button("Trained parameters (.npz, PyTorch names)", data=lambda: save_npz(model),
-                       file_name=f"rnnviz_trained_{record['corpus'].replace(' ', '_')}.npz",
+                       file_name=f"rnnviz_trained_{trained.corpus.replace(' ', '_')}.npz",
                        mime="application/octet-stream", on_click="ignore", key="download_trained",
                        help="weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, …, out.weight, out.bias; "
                             "the vocabulary is the corpus's sorted distinct characters.")

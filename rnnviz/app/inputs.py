@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Config
+from ..text import Vocab, vocab_from_text
+from .knobs import Config
 from .notebook import notebook_draws
-from .text import Vocab, vocab_from_text
 
 # The TensorFlow example's mini-batch: 4 instances x 3 features at steps 0 and 1.
 TF_X0 = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]], dtype=np.float64)
 TF_X1 = np.array([[9, 8, 7], [0, 0, 0], [6, 5, 4], [3, 2, 1]], dtype=np.float64)
+TF_EXAMPLE_SHAPE = {"input_size": TF_X0.shape[1], "length": 2, "batch": TF_X0.shape[0]}
 
 
 @dataclass

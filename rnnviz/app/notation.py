@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import RNNModel
+from ..naming import suffix
+from ..network import RNNModel
 
 TITLES = {
     "torch": "PyTorch (nn.RNN state_dict names)",
@@ -75,16 +76,16 @@ _COLUMN_NAMES = {
 def weight_matrices(model: RNNModel, notation: str, layer: int, direction: int) -> list[NamedMatrix]:
     """The parameters of one layer/direction (and the output layer) named as ``notation`` names them."""
     p = model.layers[layer][direction]
-    suffix = f"_l{layer}" + ("_reverse" if direction else "")
+    tail = suffix(layer, direction)
     G = p.w_hh.shape[0] // p.w_hh.shape[1]
     rows = "hidden" if G == 1 else f"{G} gates × hidden"
     out = model.w_out is not None and layer == model.num_layers - 1 and direction == 0
     if model.cell != "rnn" or notation == "torch":
         mats = [
-            NamedMatrix(f"weight_ih{suffix}", p.w_ih, rows, "input"),
-            NamedMatrix(f"weight_hh{suffix}", p.w_hh, rows, "hidden"),
-            NamedMatrix(f"bias_ih{suffix}", p.b_ih[:, None], rows, "1"),
-            NamedMatrix(f"bias_hh{suffix}", p.b_hh[:, None], rows, "1"),
+            NamedMatrix(f"weight_ih{tail}", p.w_ih, rows, "input"),
+            NamedMatrix(f"weight_hh{tail}", p.w_hh, rows, "hidden"),
+            NamedMatrix(f"bias_ih{tail}", p.b_ih[:, None], rows, "1"),
+            NamedMatrix(f"bias_hh{tail}", p.b_hh[:, None], rows, "1"),
         ]
         if out:
             mats += [NamedMatrix("out.weight", model.w_out, "output", "hidden"),

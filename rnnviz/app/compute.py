@@ -5,17 +5,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compat.torch_naming import from_torch_state_dict
-from .config import Config
+from ..naming import model_from_state_dict
+from ..network import RNNModel, forward, init_model
+from ..text import Vocab
+from ..trace import Trace
 from .inputs import InputBatch, build_inputs
-from .network import RNNModel, forward, init_model
+from .knobs import Config
 from .notebook import notebook_draws, notebook_state_dict
-from .text import Vocab
-from .trace import Trace
+
+# Beyond this, float32 charts saturate (the engine itself computes in float64).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass
-class Run:
+class Computed:
+    """The model a config describes (or the one given), its inputs and its forward trace."""
+
     cfg: Config
     model: RNNModel
     batch: InputBatch
@@ -27,7 +32,7 @@ def build_model(cfg: Config) -> RNNModel:
     """Seeded initial weights, or the notebook's draws (float64 throughout)."""
     if cfg.inputs == "notebook":
         draws = notebook_draws(cfg.input_size, cfg.hidden, cfg.output_size, cfg.batch, cfg.length, cfg.weight_seed)
-        return from_torch_state_dict(notebook_state_dict(draws), cell="rnn")
+        return model_from_state_dict(notebook_state_dict(draws), cell="rnn")
     scheme = "uniform" if cfg.init == "torch_default" else cfg.init
     return init_model(
         cfg.cell,
@@ -45,7 +50,7 @@ def build_model(cfg: Config) -> RNNModel:
     )
 
 
-def run(cfg: Config, model: RNNModel | None = None, vocab: Vocab | None = None) -> Run:
+def compute(cfg: Config, model: RNNModel | None = None, vocab: Vocab | None = None) -> Computed:
     """Forward ``cfg``'s inputs through ``model`` (default: the model ``cfg`` describes);
     ``vocab``: the characters a trained ``model`` reads (see ``build_inputs``)."""
     if model is None:
@@ -55,14 +60,10 @@ def run(cfg: Config, model: RNNModel | None = None, vocab: Vocab | None = None) 
     if h0 is None or model.num_layers * model.num_directions != 1:
         h0 = None
     # An exploding ReLU may overflow on purpose (weight scale up to 100): the page shows an
-    # "overflow" note and saturated values (Run.overflow), so NumPy's warnings add nothing.
+    # "overflow" note and saturated values (Computed.overflow), so NumPy's warnings add nothing.
     with np.errstate(over="ignore", invalid="ignore"):
         trace = forward(model, batch.data, h0=h0)
-    return Run(cfg, model, batch, trace, overflow_note(trace))
-
-
-# Beyond this, float32 charts saturate (the engine itself computes in float64).
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+    return Computed(cfg, model, batch, trace, overflow_note(trace))
 
 
 def overflow_note(trace: Trace) -> str | None:
@@ -85,7 +86,7 @@ def overflow_note(trace: Trace) -> str | None:
 
 
 def model_dims(model: RNNModel) -> dict:
-    """The config fields an uploaded model decides."""
+    """The config fields a model read from a file or trained here decides."""
     return {
         "cell": model.cell,
         "layers": model.num_layers,

@@ -1,0 +1,154 @@
+"""Every key this app keeps in ``st.session_state``, and the typed records behind them.
+
+The only module that names session keys: others call the accessors below (or import a key for
+a widget they draw). It imports nothing else from ``rnnviz.ui``, so any UI module can use it.
+
+Two kinds of model can replace the seeded one, each in its own slot:
+- an uploaded ``.npz`` (``Weights = upload``): :class:`Upload`;
+- the model trained in this session's Train tab (``Weights = session``): :class:`TrainedHere`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from ..app.compute import model_dims
+from ..app.knobs import Config
+from ..app.rules import external_weights
+from ..network import RNNModel
+from ..text import Vocab
+from ..train import Trainer
+
+# --- keys --------------------------------------------------------------------------------------
+CONFIG, NOTICES = "cfg", "notices"  # the page's Config and the notices of its last change
+UPLOAD, UPLOAD_ERROR = "upload", "upload_error"  # the last good upload; why the last one failed
+TRAINED = "trained_here"  # TrainedHere: the model of the Train tab, after each chunk
+TRAINER, TRAINING_JOB, TRAINING, TRAINING_ERROR = "trainer", "training_job", "training", "training_error"
+PLAYING, LAST_TICK, USER_ACTION, RESTART = "playing", "_last_tick", "_user_action", "_restart"  # time controls
+LAST_CLICK = "_last_heatmap_click"  # the heatmap cell clicked last (a selection stays until replaced)
+NEURON_RANKING = "_neuron_ranking"  # Explore: the ranking the unit picker was last reset for
+# widget keys that code outside the widget's own call reads or writes
+PRESET_WIDGET, UPLOAD_WIDGET, NEURON_UNIT_WIDGET = "preset", "upload_file", "neuron_unit"
+TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it alone)
+HEATMAP, STEP_VIEWS = "heatmap", "step_views"  # chart keys (the heatmap's selection is read back)
+
+
+def widget_key(name: str) -> str:
+    """The key of the widget of Config field ``name``."""
+    return f"w_{name}"
+
+
+def has(key: str) -> bool:
+    """``key in st.session_state`` without its cost (``in`` copies the whole state on every call)."""
+    try:
+        st.session_state[key]
+    except KeyError:
+        return False
+    return True
+
+
+def get(key: str, default: Any = None) -> Any:
+    return st.session_state.get(key, default)
+
+
+def put(key: str, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def pop(key: str, default: Any = None) -> Any:
+    return st.session_state.pop(key, default)
+
+
+# --- records -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    """A model read from an uploaded file."""
+
+    digest: str  # of the file's bytes and the nonlinearity it was read with
+    model: RNNModel
+
+
+@dataclass(frozen=True)
+class TrainedHere:
+    """A snapshot (float64) of the model the Train tab trains, with what an upload lacks."""
+
+    digest: str  # changes with every snapshot: caches key on it
+    model: RNNModel
+    vocab: Vocab  # the characters it reads
+    corpus: str  # its name
+    text: str  # the corpus itself (Explore shows units over it)
+    steps: int
+    bits: float | None  # loss of the last step, bits per character
+
+    @property
+    def excerpt(self) -> str:
+        """The start of the corpus, cut after the last newline within 60 characters if there is one."""
+        head = self.text[:60]
+        cut = head.rfind("\n")
+        return head[: cut + 1] if cut > 0 else head
+
+
+@dataclass
+class TrainingJob:
+    """What the Train tab is training: the settings that make a new job, and its progress."""
+
+    signature: tuple  # corpus, model and optimizer settings; a change starts a new job
+    id: str
+    corpus: str
+    vocab: Vocab
+    text: str
+    baseline: float  # unigram entropy of the corpus, nats per character
+    target: int = 0  # steps to reach
+    seconds: float = 0.0  # spent training
+
+
+# --- accessors ---------------------------------------------------------------------------------
+
+def config() -> Config:
+    return st.session_state[CONFIG]
+
+
+def upload() -> Upload | None:
+    return get(UPLOAD)
+
+
+def trained() -> TrainedHere | None:
+    return get(TRAINED)
+
+
+def trained_active(cfg: Config) -> TrainedHere | None:
+    """The model trained here, when it is the page's model (Weights = trained here)."""
+    return trained() if cfg.weights == "session" and external_weights(cfg) else None
+
+
+def external_model(cfg: Config) -> tuple[str, RNNModel, Vocab | None] | None:
+    """``(digest, model, vocab)`` of the model that replaces the seeded one for ``cfg``, if any."""
+    if not external_weights(cfg):
+        return None
+    if cfg.weights == "upload" and upload() is not None:
+        return upload().digest, upload().model, None
+    trained_model = trained_active(cfg)
+    if trained_model is not None:
+        return trained_model.digest, trained_model.model, trained_model.vocab
+    return None
+
+
+def external_dims(cfg: Config) -> dict | None:
+    """The config fields the replacing model decides, for ``rules.normalise``."""
+    found = external_model(cfg)
+    return model_dims(found[1]) if found else None
+
+
+def trainer() -> Trainer | None:
+    return get(TRAINER)
+
+
+def training_job() -> TrainingJob | None:
+    return get(TRAINING_JOB)
+
+
+def training() -> bool:
+    return bool(get(TRAINING, False))
