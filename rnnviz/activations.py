@@ -15,15 +15,6 @@ QUIET_EXP = {"over": "ignore", "under": "ignore"}  # exp(-x) -> inf / 0 are the 
 Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]  # f(x, out) -> out
 
 
-def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Logistic sigmoid as 0.5*tanh(x/2)+0.5: never overflows, never warns, no NaN at any scale."""
-    out = np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax along ``axis``, shifted by the max so exp never overflows."""
     shifted = logits - logits.max(axis=axis, keepdims=True)

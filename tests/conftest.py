@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+APP = str(ROOT / "app.py")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -22,3 +23,33 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which is not allowed here: {report.longrepr}"
+
+
+# --- AppTest helpers shared by the UI tests (import them: ``from conftest import open_app, rerun``) ---
+
+@pytest.fixture
+def fresh_cache():
+    """Clear st.cache_data: it persists across AppTest instances in one process."""
+    import streamlit as st
+
+    st.cache_data.clear()
+
+
+def rerun(at):
+    """Run ``at`` again; fail on any exception the page raised."""
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_app(*, no_errors: bool = False, **params):
+    """The app opened at ``?params`` (values as strings, as a URL holds them), run once.
+    ``no_errors``: also fail when the page shows an error box."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({key: str(value) for key, value in params.items()})
+    rerun(at)
+    if no_errors:
+        assert not at.error, [e.value for e in at.error]
+    return at

@@ -5,39 +5,21 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import APP, open_app, rerun
 from plotly_data import charts, decode, figure
 from rnnviz import analysis, corpora, train
 from rnnviz.network import forward, init_model
 from rnnviz.text import Vocab
 from rnnviz.ui import session
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 HELLO = "hello world"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_data.clear()
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_app(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = str(value)
-    return rerun(at)
 
 
 def train_until_done(at: AppTest, corpus: str = "brackets", steps: int = 300, **settings) -> AppTest:

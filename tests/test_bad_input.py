@@ -11,27 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
+from conftest import open_app as _open_app
 from plotly_data import decode, figure
 
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_data.clear()
 
-
-def open_app(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({k: str(v) for k, v in params.items()})
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+def open_app(**params):
+    """The app at ``?params``: no exception and no error box."""
+    return _open_app(no_errors=True, **params)
 
 
 def shown_text(at) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import re
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -19,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as s
 from streamlit.testing.v1 import AppTest
 
+from conftest import APP
 from rnnviz.app import codec, knobs, limits, rules
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 IGNORED_KEYS = {"embed", "embed_options", "tab"}  # Streamlit's own and the tab (bound to st.tabs)
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TABS = ["Step through time", "Weights", "Share & export", "Gates & cell state", "Bidirectional", "nope", ""]

@@ -12,9 +12,7 @@ from ..trace import Trace
 from .inputs import InputBatch, build_inputs
 from .knobs import Config
 from .notebook import notebook_draws, notebook_state_dict
-
-# Beyond this, float32 charts saturate (the engine itself computes in float64).
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+from .prose import overflow_note
 
 
 @dataclass
@@ -64,25 +62,6 @@ def compute(cfg: Config, model: RNNModel | None = None, vocab: Vocab | None = No
     with np.errstate(over="ignore", invalid="ignore"):
         trace = forward(model, batch.data, h0=h0)
     return Computed(cfg, model, batch, trace, overflow_note(trace))
-
-
-def overflow_note(trace: Trace) -> str | None:
-    """Say so when states exceed what a chart can draw or overflowed to inf/NaN (an exploding ReLU)."""
-    states = [a for layer in trace.layers for lt in layer for a in (lt.h, lt.c) if a is not None]
-    if trace.logits is not None:
-        states.append(trace.logits)
-    worst = 0.0
-    for a in states:
-        if not np.isfinite(a).all():
-            return ("Overflow: some values grew beyond floating-point range (inf/NaN), as an unbounded ReLU with large "
-                    "weights does. Charts draw them saturated at ±3.4e38 (NaN as 0); lower the scale or use tanh.")
-        worst = max(worst, float(np.abs(a).max()) if a.size else 0.0)
-    if worst > FLOAT32_MAX:
-        return (f"Overflow: states reach {worst:.3g}, beyond what charts draw (float32, ±3.4e38); they are shown "
-                "saturated. Lower the scale or use tanh.")
-    if worst > 1e6:
-        return f"The states explode (up to {worst:.3g}): a ReLU with large weights has no bound; colour scales fit the largest value."
-    return None
 
 
 def model_dims(model: RNNModel) -> dict:

@@ -39,6 +39,10 @@ class Knob:
     increment: float | None = None  # number inputs: +/- step
     placeholder: str | None = None  # text inputs: shown while empty
 
+    def __post_init__(self) -> None:
+        if self.widget not in WIDGETS or self.section not in SECTIONS:
+            raise ValueError(f"{self.label}: widget {self.widget!r} / section {self.section!r} unknown")
+
 
 def knob(default: Any, label: str, widget: str, section: str, **meta) -> Any:
     """A Config field with its Knob attached."""

@@ -61,9 +61,15 @@ class NamedMatrix:
         return f"{self.array.shape[0]} × {self.array.shape[1]}"
 
 
+def spoken(notation: str, cell: str) -> str:
+    """The notation a cell is written in: the textbook formulations (class, functional, TensorFlow)
+    define the vanilla RNN only, so gated cells keep PyTorch's names."""
+    return notation if cell == "rnn" else "torch"
+
+
 def symbols(notation: str, cell: str) -> Symbols:
-    """Symbols of ``notation``; LSTM/GRU always use PyTorch's (the other formulations here are RNN-only)."""
-    return SYMBOLS[notation if cell == "rnn" else "torch"]
+    """Symbols of ``notation`` for ``cell`` (see :func:`spoken`)."""
+    return SYMBOLS[spoken(notation, cell)]
 
 
 # names (W_x, W_h, bias, W_y, b_y) and dimension names (hidden, input, output) per formulation
@@ -80,7 +86,7 @@ def weight_matrices(model: RNNModel, notation: str, layer: int, direction: int) 
     G = p.w_hh.shape[0] // p.w_hh.shape[1]
     rows = "hidden" if G == 1 else f"{G} gates × hidden"
     out = model.w_out is not None and layer == model.num_layers - 1 and direction == 0
-    if model.cell != "rnn" or notation == "torch":
+    if spoken(notation, model.cell) == "torch":
         mats = [
             NamedMatrix(f"weight_ih{tail}", p.w_ih, rows, "input"),
             NamedMatrix(f"weight_hh{tail}", p.w_hh, rows, "hidden"),

@@ -6,17 +6,23 @@ configuration it can appear in. Markdown; user text is escaped.
 """
 from __future__ import annotations
 
-from .compute import Computed
+import numpy as np
+
+from .. import cells
+from ..trace import Trace
 from .knobs import Config, choice_label
 from .markdown import markdown_literal
+
+# Beyond this, float32 charts saturate (the engine itself computes in float64).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def cell_name(cfg: Config) -> str:
     """'vanilla RNN (tanh)', 'LSTM', ..."""
-    return choice_label("cell", cfg.cell) + (f" ({cfg.nonlinearity})" if cfg.cell == "rnn" else "")
+    return choice_label("cell", cfg.cell) + (f" ({cfg.nonlinearity})" if len(cells.get(cfg.cell).nonlinearities) > 1 else "")
 
 
-def story(cfg: Config, computed: Computed) -> str:
+def story(cfg: Config, *, has_softmax: bool) -> str:
     """One paragraph saying what the page shows right now (the weights' origin aside)."""
     shape = f"{cfg.layers}-layer " if cfg.layers > 1 else ""
     shape += "bidirectional " if cfg.bidirectional else ""
@@ -30,7 +36,7 @@ def story(cfg: Config, computed: Computed) -> str:
     }[cfg.inputs]
     text = (f"A {shape}**{cell_name(cfg)}** with **{cfg.hidden} hidden units** {what}. Each column of the heatmap is its "
             "hidden state after reading that input (blue negative, red positive); ")
-    if computed.trace.probs is not None:
+    if has_softmax:
         text += "the bars on the right are its softmax guess for the next token. "
     else:
         text += "it has no output layer. "
@@ -50,3 +56,22 @@ def weights_sentence(cfg: Config, *, trained: tuple[str, int, float | None] | No
         return ""
     return (f"Its weights are random (seed {cfg.weight_seed}): it has not learned anything yet, so watch the "
             "mechanics, not the meaning. Press **▶ Play** or click a cell to explain it.")
+
+
+def overflow_note(trace: Trace) -> str | None:
+    """Say so when states exceed what a chart can draw or overflowed to inf/NaN (an exploding ReLU)."""
+    states = [a for layer in trace.layers for lt in layer for a in (lt.h, lt.c) if a is not None]
+    if trace.logits is not None:
+        states.append(trace.logits)
+    worst = 0.0
+    for a in states:
+        if not np.isfinite(a).all():
+            return ("Overflow: some values grew beyond floating-point range (inf/NaN), as an unbounded ReLU with large "
+                    "weights does. Charts draw them saturated at ±3.4e38 (NaN as 0); lower the scale or use tanh.")
+        worst = max(worst, float(np.abs(a).max()) if a.size else 0.0)
+    if worst > FLOAT32_MAX:
+        return (f"Overflow: states reach {worst:.3g}, beyond what charts draw (float32, ±3.4e38); they are shown "
+                "saturated. Lower the scale or use tanh.")
+    if worst > 1e6:
+        return f"The states explode (up to {worst:.3g}): a ReLU with large weights has no bound; colour scales fit the largest value."
+    return None

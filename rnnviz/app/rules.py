@@ -64,8 +64,7 @@ def normalise(cfg: Config, model_dims: dict | None = None) -> tuple[Config, list
     if not external:
         c = limits.fit_parameters(c, notices)
     c = limits.fit_forward_work(c, notices)
-    if c.nonlinearity not in cells.get(c.cell).nonlinearities:  # LSTM/GRU have fixed nonlinearities
-        c = replace(c, nonlinearity=cells.get(c.cell).nonlinearities[0])
+    c = replace(c, nonlinearity=cells.nonlinearity_for(c.cell, c.nonlinearity))  # LSTM/GRU: fixed
     return _clamp_view(c), notices
 
 

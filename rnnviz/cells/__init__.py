@@ -32,6 +32,12 @@ def check(cell: str, nonlinearity: str = "tanh") -> CellType:
     return c
 
 
+def nonlinearity_for(cell: str, wanted: str) -> str:
+    """``wanted`` when the cell takes it (ReLU: only the plain RNN), else the cell's own."""
+    options = get(cell).nonlinearities
+    return wanted if wanted in options else options[0]
+
+
 def by_gate_count(count: int) -> CellType | None:
     """The cell whose W_hh has ``count`` * H rows, when exactly one has (PyTorch's files name no cell)."""
     found = [c for c in _CELLS if c.num_gates == count]
@@ -39,4 +45,4 @@ def by_gate_count(count: int) -> CellType | None:
 
 
 __all__ = ["CELLS", "DISTRIBUTIONS", "NONLINEARITIES", "REGISTRY", "CellParams", "CellType", "Gate", "by_gate_count",
-           "check", "default_scale", "draw_weights", "get", "init_cell"]
+           "check", "default_scale", "draw_weights", "get", "init_cell", "nonlinearity_for"]

@@ -21,7 +21,6 @@ SEQUENTIAL = "Viridis"
 MAGMA = [[0.0, "#020108"]] + [[i / 9, c] for i, c in enumerate(
     ["#000004", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071", "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"])][1:]
 ACCENT, MUTED, TRUE_COLOR, NEGATIVE = "#d62728", "#9aa5b1", "#2ca02c", "#1f77b4"
-CURSOR = "red"
 FONT = dict(size=15, family="Source Sans Pro, Source Sans 3, sans-serif", color="#31333f")  # Streamlit's look
 MARGIN = dict(l=64, r=88, t=48, b=64)  # equal margins keep the heatmap and the time strip aligned
 MAX_TICK_LABELS = 60
@@ -107,15 +106,6 @@ def time_axis(labels: list[str], **extra) -> dict:
 
 def heading(text: str, size: int = 18) -> dict:
     return dict(text=f"<b>{text}</b>", x=0, xref="paper", xanchor="left", font=dict(size=size))
-
-
-def axis_title(text: str) -> dict:
-    return dict(title=dict(text=text))
-
-
-def layout(height: int, **extra) -> dict:
-    """The common layout: Streamlit's font, white plot area, compact margins."""
-    return dict(height=height, font=FONT, plot_bgcolor="white", margin=dict(l=56, r=16, t=30, b=40), **extra)
 
 
 def display_char(c: str) -> str:

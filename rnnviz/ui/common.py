@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..app.compute import Computed
 from ..app.knobs import Config
+from ..app.notation import spoken
 from ..trace import LayerTrace
 
 # Plotly's own toolbar keeps its PNG button ("Download plot as a png"); the rest is noise in class.
@@ -20,11 +21,8 @@ def state_kind(cfg: Config) -> str:
 
 
 def state_symbol(cfg: Config) -> str:
-    if cfg.cell == "rnn" and cfg.notation == "functional":
-        return "a"
-    if cfg.cell == "rnn" and cfg.notation == "tensorflow":
-        return "Y"
-    return "h"
+    """What the notation calls the hidden state: a (functional notebook), Y (TensorFlow), else h."""
+    return {"functional": "a", "tensorflow": "Y"}.get(spoken(cfg.notation, cfg.cell), "h")
 
 
 def where(cfg: Config) -> str:

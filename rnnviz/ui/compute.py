@@ -26,6 +26,7 @@ def model_key(cfg: Config) -> tuple:
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Running the network…")
 def _cached(key: tuple, model_digest: str | None, _model: RNNModel | None, _vocab: Vocab | None = None) -> Computed:
+    # model_digest stands for _model (and _vocab) in the cache key: arguments with "_" are not hashed
     return compute(Config(**dict(key)), _model, _vocab)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ... import analysis
+from ... import analysis, cells
 from ...app.compute import Computed
 from ...app.knobs import Config
 from ...figures import explore as figures
@@ -138,8 +138,8 @@ def _flows(inputs: np.ndarray, input_size: int, hidden: int, output_size: int, s
            nonlinearity: str) -> dict:
     kw = dict(init)
     return {cell: analysis.gradient_flow(init_model(cell, input_size, hidden, output_size or None, seed=seed,
-                                                    nonlinearity=nonlinearity if cell == "rnn" else "tanh", **kw), inputs)
-            for cell in ("rnn", "lstm", "gru")}
+                                                    nonlinearity=cells.nonlinearity_for(cell, nonlinearity), **kw), inputs)
+            for cell in cells.CELLS}
 
 
 def _gradients(cfg: Config, computed: Computed) -> None:
@@ -171,7 +171,7 @@ def _gradients(cfg: Config, computed: Computed) -> None:
 def _side_states(cell: str, seed: int, inputs: np.ndarray, input_size: int, hidden: int, layers: int,
                  output_size: int, init: tuple, nonlinearity: str) -> np.ndarray:
     model = init_model(cell, input_size, hidden, output_size or None, num_layers=layers, seed=seed,
-                       nonlinearity=nonlinearity if cell == "rnn" else "tanh", **dict(init))
+                       nonlinearity=cells.nonlinearity_for(cell, nonlinearity), **dict(init))
     return forward(model, inputs[:, None]).layers[layers - 1][0].h[:, 0]
 
 
@@ -186,12 +186,12 @@ def _side_by_side(cfg: Config, computed: Computed) -> None:
     for k, (side, (cell0, seed0)) in enumerate(zip(sides, defaults)):
         with side:
             a, b = st.columns(2)
-            cell = a.selectbox("Cell", ("rnn", "lstm", "gru"), index=("rnn", "lstm", "gru").index(cell0),
+            cell = a.selectbox("Cell", cells.CELLS, index=cells.CELLS.index(cell0),
                                key=f"side_cell_{k}", format_func=str.upper)
             seed = b.number_input("Seed", 0, 2**31 - 1, seed0, key=f"side_seed_{k}")
             h = _side_states(cell, int(seed), x, cfg.input_size, hidden, cfg.layers, cfg.output_size,
                              tuple(_init_kwargs(cfg).items()), cfg.nonlinearity)
-            kind = "relu" if cell == "rnn" and cfg.nonlinearity == "relu" else "tanh"
+            kind = "relu" if cells.nonlinearity_for(cell, cfg.nonlinearity) == "relu" else "tanh"
             show(units_heatmap(h, labels, title=f"{cell.upper()}, seed {seed}", kind=kind, clickable=False),
                  key=f"side_{k}")
     if hidden < cfg.hidden:
@@ -227,7 +227,7 @@ def _what_changed(cfg: Config, computed: Computed) -> None:
     hidden = min(cfg.hidden, MAX_COMPARE_HIDDEN)
     for cell in ("rnn", "lstm"):
         models[cell] = init_model(cell, cfg.input_size, hidden, cfg.output_size or None, seed=cfg.weight_seed,
-                                  nonlinearity=cfg.nonlinearity if cell == "rnn" else "tanh", **_init_kwargs(cfg))
+                                  nonlinearity=cells.nonlinearity_for(cell, cfg.nonlinearity), **_init_kwargs(cfg))
     token = (compute.model_token(cfg), hidden)
     results = {name: _changed(name, token, ids, other, float(eps), m) for name, m in models.items()}
     text = "".join(label if len(label) == 1 else "•" for label in (labels[i] for i in ids))

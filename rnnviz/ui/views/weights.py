@@ -5,7 +5,7 @@ import streamlit as st
 
 from ...app.compute import Computed
 from ...app.knobs import Config
-from ...app.notation import TITLES, weight_matrices
+from ...app.notation import TITLES, spoken, weight_matrices
 from ...figures.model import matrix_heatmap
 from ..charts import show
 
@@ -13,7 +13,7 @@ from ..charts import show
 def render(cfg: Config, computed: Computed) -> None:
     mats = weight_matrices(computed.model, cfg.notation, cfg.layer, cfg.dir_index)
     note = TITLES[cfg.notation]
-    if cfg.cell != "rnn" and cfg.notation != "torch":
+    if spoken(cfg.notation, cfg.cell) != cfg.notation:
         note += " — that formulation is for vanilla RNNs, so LSTM/GRU weights keep PyTorch's names (gate blocks stacked)"
     st.caption(f"Notation: {note} (change it in the sidebar). Layer {cfg.layer}, {cfg.direction} direction.")
     cols = st.columns(2)
