@@ -299,6 +299,8 @@ def rnn_sd(I=3, H=4, G=1, prefix="", layers=1, reverse=False):
          r"c0 must have shape \(num_layers\*D, B, H\) = \(1, 3, 4\), got \(2, 3, 4\)"),
         (lambda: torch_forward(rnn_sd(), np.ones((9, 3, 3)), "rnn", h0=(np.zeros((1, 3, 4)), np.zeros((1, 3, 4)))),
          r"for cell='rnn' h0 is one array"),
+        (lambda: from_torch_state_dict({**rnn_sd(G=4, H=2), "weight_hr_l0": np.ones((1, 2))}, "lstm"),
+         r"state_dict has 'weight_hr_l0': nn.LSTM with proj_size > 0 is not supported"),
         (lambda: to_torch_state_dict({"weight_ih_l0": np.ones((4, 3))}),
          r"model must be an rnnviz RNNModel .*got dict"),
     ],

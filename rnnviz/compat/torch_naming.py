@@ -112,6 +112,9 @@ def from_torch_state_dict(
     own = {k[len(prefix):]: v for k, v in state_dict.items() if isinstance(k, str) and k.startswith(prefix)}
     if prefix and not own:
         raise ValueError(f"no key of state_dict starts with prefix={prefix!r}; its keys: {_some_keys(state_dict)}")
+    projected = sorted(k for k in own if isinstance(k, str) and k.startswith("weight_hr_l"))
+    if projected:  # nn.LSTM(proj_size=...) projects h; rnnviz's cells have no projection
+        raise ValueError(f"state_dict has {prefix + projected[0]!r}: nn.LSTM with proj_size > 0 is not supported")
     D = 2 if bidirectional else 1
     G = num_gates(cell)
     cell_layout = "weight_hh" in own and "weight_hh_l0" not in own  # nn.RNNCell / LSTMCell / GRUCell
