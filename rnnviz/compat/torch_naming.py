@@ -124,10 +124,10 @@ def from_torch_state_dict(
             f"direction; got num_layers={num_layers}, bidirectional={bidirectional}"
         )
     expected_keys = {
-        name: (l, d)
+        torch_name + ("" if cell_layout else _suffix(l, d))
         for l in range(num_layers)
         for d in range(D)
-        for name in ((t for t, _ in _PARTS) if cell_layout else (t + _suffix(l, d) for t, _ in _PARTS))
+        for torch_name, _ in _PARTS
     }
     _check_unexpected(own, expected_keys, prefix, num_layers, bidirectional)
 
@@ -199,7 +199,7 @@ def _some_keys(state_dict: Mapping, n: int = 8) -> str:
     return ", ".join(repr(k) for k in keys[:n]) + (f", ... ({len(keys)} keys)" if len(keys) > n else "")
 
 
-def _check_unexpected(own: Mapping, expected: Mapping, prefix: str, num_layers: int, bidirectional: bool) -> None:
+def _check_unexpected(own: Mapping, expected: set[str], prefix: str, num_layers: int, bidirectional: bool) -> None:
     """A recurrent-looking key the arguments do not account for means they describe another model."""
     for key in own:
         match = _RECURRENT_KEY.match(key) if isinstance(key, str) else None
