@@ -195,6 +195,22 @@ def test_minimal_reads_the_current_attributes():
     assert not np.allclose(before[3], after[3])
 
 
+def test_minimal_forward_of_an_empty_input_is_the_textbook_loops():
+    """The min-char-rnn loop over no inputs only sets hs[-1] = np.copy(hprev)."""
+    rnn = MinimalRNN(5, 3, 5, seed=0)
+    got = rnn.forward([])
+    want = textbook_minimal_forward(rnn.Wxh, rnn.Whh, rnn.Why, rnn.bh, rnn.by, [])
+    assert [sorted(d) for d in got] == [sorted(d) for d in want] == [[], [-1], [], []]
+    np.testing.assert_array_equal(got[1][-1], want[1][-1])
+    assert got[1][-1].shape == (3, 1)
+    h_prev = np.array([[0.5], [-0.25], [1.0]])
+    xs, hs, ys, ps = rnn.forward(np.array([], dtype=int), h_prev=h_prev)
+    assert (xs, ys, ps) == ({}, {}, {}) and list(hs) == [-1]
+    np.testing.assert_array_equal(hs[-1], h_prev)
+    h_prev[0, 0] = 9.0  # a copy, as np.copy(hprev) in the textbook
+    assert hs[-1][0, 0] == 0.5
+
+
 def test_minimal_trace_and_h_prev_match_textbook():
     """The core trace the app shows holds the textbook's numbers; h_prev continues a sequence."""
     rnn = MinimalRNN(5, 4, 5, seed=2)
@@ -215,9 +231,10 @@ def test_minimal_trace_and_h_prev_match_textbook():
     "call,message",
     [
         (lambda r: r.forward([0, 5]), r"token ids must lie in \[0, 4\]"),
-        (lambda r: r.forward([]), "non-empty"),
+        (lambda r: r.trace([]), "at least one token id to make a trace"),
         (lambda r: r.forward([0.5, 1.0]), "integer token ids"),
-        (lambda r: r.forward([[0, 1]]), "non-empty list of token ids"),
+        (lambda r: r.forward([[0, 1]]), r"inputs must be a list of token ids \(1-D\), got shape \(1, 2\)"),
+        (lambda r: r.forward([], h_prev=np.zeros((4, 1))), r"h_prev must have shape \(H, 1\) = \(3, 1\)"),
         (lambda r: r.forward([0], h_prev=np.zeros((4, 1))), r"h_prev must have shape \(H, 1\) = \(3, 1\)"),
         (lambda r: setattr(r, "Whh", np.zeros((3, 4))) or r.forward([0]), r"Whh must have shape \(H, H\)"),
         (lambda r: setattr(r, "bh", np.zeros(3)) or r.forward([0]), r"bh must have shape \(H, 1\)"),
@@ -545,8 +562,10 @@ def _rnn_case():
         (lambda x, a0, p: rnn_cell_backward(np.zeros((5, 3)), rnn_cell_forward(x[:, :, 0], a0, p)[2]),
          r"da_next must have shape \(n_a, m\) = \(5, 4\), got \(5, 3\)"),
         (lambda x, a0, p: rnn_cell_backward(np.zeros((5, 4)), (a0, x)), r"cache must be the 4-tuple"),
-        (lambda x, a0, p: rnn_backward(np.zeros((5, 4, 5)), rnn_forward(x, a0, p)[2]),
-         r"da must have shape \(n_a, m, T_x\) = \(5, 4, 6\), got \(5, 4, 5\)"),
+        (lambda x, a0, p: rnn_backward(np.zeros((5, 4, 7)), rnn_forward(x, a0, p)[2]),
+         r"da must have shape \(n_a, m, T_x\) = \(5, 4, 6\), got \(5, 4, 7\) \(T_x = 6 from caches x\)"),
+        (lambda x, a0, p: rnn_backward(np.zeros((4, 4, 5)), rnn_forward(x, a0, p)[2]),
+         r"da must have shape \(n_a, m, 5\) = \(5, 4, 5\), got \(4, 4, 5\)"),
         (lambda x, a0, p: rnn_backward(np.zeros((5, 4, 6)), (rnn_forward(x, a0, p)[2][0][:3], x)), "3 step caches but x has T_x = 6"),
         (lambda x, a0, p: lstm_forward(x, a0, p), "parameters is missing 'Wi'"),
         (lambda x, a0, p: lstm_cell_forward(x[:, :, 0], a0, a0, {**{w: np.zeros((5, 7)) for w in ("Wf", "Wi", "Wc", "Wo")}}),

@@ -17,10 +17,25 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.result_type(*(a.dtype for a in arrays), np.float32)
 
 
+def from_tensor(name: str, value):
+    """A torch tensor as a NumPy array (duck-typed: torch is never imported); anything else as is.
+
+    A tensor that requires grad is refused: rnnviz is NumPy-only and builds no autograd graph,
+    so silently detaching it would hide that no gradient will ever flow back through rnnviz.
+    """
+    if not hasattr(value, "detach"):
+        return value
+    if getattr(value, "requires_grad", False):
+        raise ValueError(
+            f"{name} is a torch tensor with requires_grad=True; rnnviz is NumPy-only (it computes no "
+            f"autograd graph): pass {name}.detach() instead"
+        )
+    return value.detach().cpu().numpy()
+
+
 def as_numeric(name: str, value) -> np.ndarray:
     """``value`` as a real-valued array, or a ValueError naming the argument."""
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
+    value = from_tensor(name, value)
     try:
         arr = np.asarray(value)
     except ValueError as err:  # ragged nested lists

@@ -3,6 +3,7 @@
     rnn = MinimalRNN(input_size, hidden_size, output_size, seed=0)
     xs, hs, ys, ps = rnn.forward([3, 1, 4])   # xs[t] one-hot (I, 1), hs[t] (H, 1), hs[-1] zeros
                                               # ys[t] logits (O, 1), ps[t] softmax(ys[t]) (O, 1)
+    rnn.forward([])                           # ({}, {-1: zeros (H, 1)}, {}, {}), like the textbook loop
 
 with ``hs[t] = tanh(Wxh xs[t] + Whh hs[t-1] + bh)``, ``ys[t] = Why hs[t] + by``. The attributes
 are plain arrays that training code updates in place (``self.Wxh -= lr * dWxh``); every call
@@ -16,7 +17,7 @@ import numpy as np
 from ..cells import CellParams
 from ..network import RNNModel, forward
 from ..trace import Trace
-from ._shapes import Dims, float_dtype
+from ._shapes import Dims, float_dtype, from_tensor
 
 
 class MinimalRNN:
@@ -66,17 +67,22 @@ class MinimalRNN:
         """The core's full trace of one forward pass (batch of 1), for the app to display."""
         model = self.model()
         ids = _token_ids(inputs, model.input_size)
-        h0 = None
-        if h_prev is not None:
-            h0 = Dims(H=model.hidden_size).check("h_prev", h_prev, ("H", "1")).T[None]
-        return forward(model, ids, h0=h0)
+        if ids.size == 0:
+            raise ValueError("inputs must hold at least one token id to make a trace, got an empty sequence")
+        return forward(model, ids, h0=self._h0(model, h_prev))
 
     def forward(self, inputs: list[int], h_prev: np.ndarray | None = None) -> tuple[dict, dict, dict, dict]:
         """``(xs, hs, ys, ps)``, dicts keyed by time step, every value a column vector.
 
-        ``hs[-1]`` is the initial state: ``h_prev`` (H, 1) if given, else zeros.
+        ``hs[-1]`` is the initial state: a copy of ``h_prev`` (H, 1) if given, else zeros. Empty
+        ``inputs`` give ``({}, {-1: h0}, {}, {})``, as the min-char-rnn loop does.
         """
-        trace = self.trace(inputs, h_prev)
+        model = self.model()
+        ids = _token_ids(inputs, model.input_size)
+        if ids.size == 0:  # nothing to run: the textbook loop only sets hs[-1]
+            h0 = self._h0(model, h_prev)
+            return {}, {-1: np.zeros((model.hidden_size, 1), model.dtype) if h0 is None else h0[0].T.copy()}, {}, {}
+        trace = forward(model, ids, h0=self._h0(model, h_prev))
         dtype = trace.output.dtype
         hs = {-1: np.array(trace.layers[0][0].h0.T, dtype)}
         xs, ys, ps = {}, {}, {}
@@ -88,12 +94,21 @@ class MinimalRNN:
             ps[t] = trace.probs[t].T.copy()
         return xs, hs, ys, ps
 
+    @staticmethod
+    def _h0(model: RNNModel, h_prev) -> np.ndarray | None:
+        """``h_prev`` (H, 1) as the core's ``h0`` (1, 1, H) in the model's dtype, or None (zeros)."""
+        if h_prev is None:
+            return None
+        return Dims(H=model.hidden_size).check("h_prev", h_prev, ("H", "1")).T[None].astype(model.dtype)
+
 
 def _token_ids(inputs, input_size: int) -> np.ndarray:
-    """``inputs`` as a 1-D int array of ids in [0, input_size), or a clear ValueError."""
-    ids = np.asarray(inputs)
-    if ids.ndim != 1 or ids.size == 0:
-        raise ValueError(f"inputs must be a non-empty list of token ids, got shape {ids.shape}")
+    """``inputs`` as a 1-D int array of ids in [0, input_size) (possibly empty), or a clear ValueError."""
+    ids = np.asarray(from_tensor("inputs", inputs))
+    if ids.ndim != 1:
+        raise ValueError(f"inputs must be a list of token ids (1-D), got shape {ids.shape}")
+    if ids.size == 0:
+        return ids.astype(int)
     if ids.dtype == bool or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"inputs must be integer token ids, got dtype {ids.dtype}")
     if ids.min() < 0 or ids.max() >= input_size:

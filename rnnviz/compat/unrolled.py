@@ -14,7 +14,7 @@ import numpy as np
 
 from ..cells import CellParams
 from ..network import RNNModel, forward
-from ._shapes import Dims, float_dtype
+from ._shapes import Dims, as_numeric, float_dtype
 
 
 def unrolled_forward(x_steps, Wx, Wy, b) -> list[np.ndarray]:
@@ -33,7 +33,7 @@ def unrolled_forward(x_steps, Wx, Wy, b) -> list[np.ndarray]:
         steps = list(dims.check("x_steps", x_steps, ("T", "m", "n_inputs")))
     Wx = dims.check("Wx", Wx, ("n_inputs", "n_neurons"))
     Wy = dims.check("Wy", Wy, ("n_neurons", "n_neurons"))
-    b = np.asarray(b)
+    b = as_numeric("b", b)
     b = dims.check("b", b[None] if b.ndim == 1 else b, ("1", "n_neurons"))  # (n_neurons,) broadcasts alike
     dtype = float_dtype(Wx, Wy, b, *steps)
     cell = CellParams(w_ih=Wx.T, w_hh=Wy.T, b_ih=b[0], b_hh=np.zeros(Wy.shape[0]))
