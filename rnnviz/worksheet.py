@@ -643,10 +643,8 @@ def _step_table(ws: Worksheet, t: int, key: AnswerKey | None) -> str:
     s, H, O = ws.scheme, ws.hidden, ws.output_size
     n = max(H, O)
     shown_t = t + s.first_step
-    what = _token(ws, t) if ws.token_ids is not None else "the column above"
-    if s.row_major and ws.token_ids is None:
-        what = "the row above"
-    cap = f"Step {shown_t}: input {_label(s, s.input, shown_t)} = {what}"
+    what = f" = {_token(ws, t)}" if ws.token_ids is not None else " from the inputs table"
+    cap = f"Step {shown_t}: input {_label(s, s.input, shown_t)}{what}"
 
     def cell(kind: str, j: int, value: float | None) -> str:
         attrs = f"data-k='{kind}' data-t='{shown_t}' data-u='{j}'"
@@ -697,7 +695,10 @@ def variant_text(ws: Worksheet) -> str:
 
 def _source(ws: Worksheet) -> str:
     c = ws.cfg
-    if ws.variant is not None:
+    if ws.variant is not None and c.inputs == "notebook":  # the notebook draws inputs and weights from one seed
+        src = (f"Variant {ws.variant} = the app with this configuration and weight seed {ws.variant} "
+               f"(the notebook's draws after np.random.seed({ws.variant}))")
+    elif ws.variant is not None:
         src = (f"Variant {ws.variant} = the app with this configuration and weight seed = input seed = "
                f"{ws.variant}")
     else:
@@ -711,7 +712,7 @@ def _source(ws: Worksheet) -> str:
 
 
 _CSS = """
-@page { margin: 12mm 13mm 13mm 13mm; }
+@page { margin: 12mm 13mm 14mm 13mm; }
 * { box-sizing: border-box; }
 html { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10pt;
        color: #000; background: #fff; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -749,22 +750,42 @@ table.work .pad { border: none; background: none; }
 table.work tr.head th { text-align: center; }
 .key { break-before: page; }
 .key h1 { font-size: 14pt; }
-footer { margin-top: 3mm; font-size: 8.5pt; border-top: 0.25mm solid #000; padding-top: 1mm;
-         overflow-wrap: anywhere; }
-footer a { color: #000; }
+.src { font-size: 8.5pt; margin: 0 0 1mm 0; overflow-wrap: anywhere; }
+.src a { color: #000; }
+@page { @bottom-left { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; vertical-align: top;
+                       padding-top: 2.5mm; overflow-wrap: anywhere; }
+        @bottom-right { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; vertical-align: top;
+                        padding-top: 2.5mm; white-space: nowrap; } }
 @media screen { body { padding: 8mm; } .key { margin-top: 10mm; border-top: 1mm dashed #000; padding-top: 4mm; } }
 """
 
 
-def _footer(ws: Worksheet, source: bool = True) -> str:
-    parts = [f"rnnviz worksheet · {esc(variant_text(ws))}"]
-    if source:
-        parts.append(esc(_source(ws)))
+MARGIN_LINK_CHARS = 110  # the running footer holds one or two lines; the full link is on page 1
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal that cannot end the string or the <style> element: everything
+    but plain ASCII letters, digits and a few safe marks becomes a hex escape (``\\3c `` for ``<``)."""
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;/_-=?+()")
+    return '"' + "".join(c if c in safe else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def _running_footer(ws: Worksheet) -> str:
+    """The footer Chromium prints at the bottom of every page (a CSS page-margin box), and a page count."""
+    text = f"rnnviz worksheet · {variant_text(ws)}"
     if ws.link:
-        link = esc(ws.link)
-        # Only a web address becomes a hyperlink; anything else (javascript: ...) stays plain text.
-        parts.append(f"<a href='{link}'>{link}</a>" if re.match(r"https?://", ws.link) else link)
-    return "<footer>" + " · ".join(parts) + "</footer>"
+        link = ws.link if len(ws.link) <= MARGIN_LINK_CHARS else ws.link[:MARGIN_LINK_CHARS - 1] + "…"
+        text += f" · {link}"
+    return ("@page { @bottom-left { content: " + css_string(text) + "; } "
+            "@bottom-right { content: \"page \" counter(page) \" of \" counter(pages); } }")
+
+
+def _link(ws: Worksheet) -> str:
+    if not ws.link:
+        return ""
+    link = esc(ws.link)
+    # Only a web address becomes a hyperlink; anything else (javascript: ...) stays plain text.
+    return " · Open it in rnnviz: " + (f"<a href='{link}'>{link}</a>" if re.match(r"https?://", ws.link) else link)
 
 
 def render_html(ws: Worksheet, key: AnswerKey | None = None) -> str:
@@ -789,24 +810,24 @@ def render_html(ws: Worksheet, key: AnswerKey | None = None) -> str:
              f"with 3 decimals and go on from what you wrote.</p><p class='tol'>Answers within ±{tol} of the key count as right.{esc(tol_note)}</p></div>")
     questions = (
         f"<header><h1>RNN by hand — {esc(variant_text(ws))}</h1><p class='sub'>{esc(title(ws))}</p>"
+        f"<p class='src'>{esc(_source(ws))}{_link(ws)}</p>"
         f"<div class='fill'><span>Name</span><span>Class</span><span>Date</span></div></header>{rules}"
         f"<h2>The cell</h2>{_equations_html(ws)}"
         f"{_definitions(ws)}"
         f"<h2>Given (rounded to 2 decimals)</h2>{_given(ws)}"
         f"<h2>Inputs and initial state</h2>{_inputs(ws)}"
         f"<h2>Your work</h2>{''.join(_step_table(ws, t, None) for t in range(ws.length))}"
-        f"{_footer(ws)}"
     )
     answers = (
         f"<section class='key'><h1>Answer key — {esc(variant_text(ws))}</h1><p class='sub'>{esc(title(ws))}</p>"
         f"<p>Computed from the rounded numbers printed on the sheet; shown to 3 decimals. Answers within "
         f"±{tol} count as right (a computation that writes every result to 3 decimals stays within "
         f"±{fmt(key.bound, 4)} here).</p>"
-        f"{''.join(_step_table(ws, t, key) for t in range(ws.length))}{_footer(ws, source=False)}</section>"
+        f"{''.join(_step_table(ws, t, key) for t in range(ws.length))}</section>"
     )
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{esc(head_title)}</title><style>{_CSS}</style></head>"
+            f"<title>{esc(head_title)}</title><style>{_CSS}{_running_footer(ws)}</style></head>"
             f"<body><main class='sheet'>{questions}</main>{answers}</body></html>")
 
 

@@ -112,6 +112,12 @@ class Sheet:
         return list(self.key.values())
 
 
+def css_footer(page: str) -> str:
+    """The running footer's text: the CSS string of the @bottom-left page-margin box, unescaped."""
+    literal = re.search(r'@bottom-left \{ content: "((?:[^"\\]|\\.)*)"', page).group(1)
+    return re.sub(r"\\([0-9a-fA-F]{1,6}) ?", lambda m: chr(int(m.group(1), 16)), literal)
+
+
 def sheet_for(values: dict, variant: int | None = 0, **kw) -> tuple[W.Worksheet, Sheet, str]:
     cfg, _ = from_values(values)
     ws = W.make_worksheet(cfg, variant, **kw)
@@ -345,7 +351,9 @@ def test_sheet_contents_title_variant_rules_and_page_break():
     # One-hot tokens are shown with their characters and ids, h0 and c0 as zeros.
     assert "‘a’ (id 0)" in s.text and "‘b’ (id 1)" in s.text
     np.testing.assert_array_equal(s.m["c0"], 0.0)
-    assert s.hrefs == ["https://example.org/app?cell=lstm"] * 2  # footer of the sheet and of the key
+    assert s.hrefs == ["https://example.org/app?cell=lstm"]  # under the title
+    assert css_footer(page) == "rnnviz worksheet · Variant 42 · https://example.org/app?cell=lstm"
+    assert 'counter(page) " of " counter(pages)' in page
     # Self-contained: no external resources at all.
     assert not re.search(r"<(script|link|img|iframe)\b|@import|url\(|src=", page)
     assert W.filename(ws) == "rnnviz-worksheet-lstm-variant-42.html"
@@ -461,7 +469,8 @@ def test_exactly_at_the_limits_is_fine():
 def test_typed_characters_and_the_link_are_escaped(text):
     link = 'https://x.org/?text=</footer><script>alert(1)</script>&a="b"'
     ws, s, page = sheet_for(dict(text=text, hidden=2), 1, link=link)
-    assert "<script" not in page and "</footer><" not in page.split("<footer>", 1)[1][:60]
+    assert "<script" not in page and page.count("</style") == 1
+    assert css_footer(page) == f"rnnviz worksheet · Variant 1 · {link}"  # exact, once the CSS escapes are read
     labels = ws.token_labels
     for label in labels:
         assert f"‘{label}’" in s.text  # shown as typed, after the parser unescaped it
@@ -474,6 +483,14 @@ def test_typed_characters_and_the_link_are_escaped(text):
 def test_a_non_web_link_is_not_a_hyperlink():
     _, s, page = sheet_for(dict(text="ab", hidden=2), 1, link="javascript:alert(1)")
     assert s.hrefs == [] and "javascript:alert(1)" in s.text
+
+
+def test_a_long_link_is_cut_in_the_running_footer_but_whole_on_page_one():
+    link = "https://x.org/?text=" + "a" * 300
+    _, s, page = sheet_for(dict(text="ab", hidden=2), 1, link=link)
+    assert s.hrefs == [link]
+    footer = css_footer(page)
+    assert footer.endswith("…") and len(footer) < 150 and link[:80] in footer
 
 
 # ---------------------------------------------------------------- the tolerance
