@@ -286,9 +286,9 @@ def answer_key(ws: Worksheet) -> AnswerKey:
         logits=None if trace.logits is None else trace.logits[:, 0].copy(),
         probs=None if trace.probs is None else trace.probs[:, 0].copy(), bound=0.0, tolerance=0.0,
     )
-    bound = float(max(v.max() for v in hand_error_bound(ws, key).values()))
-    if not math.isfinite(bound):
-        bound = math.inf
+    every = np.concatenate([v.ravel() for v in hand_error_bound(ws, key).values()])
+    # NaN (an overflowed state) must not vanish in a max: no finite bound then.
+    bound = float(every.max()) if np.isfinite(every).all() else math.inf
     tol = next((t for t in TOLERANCE_LADDER if t >= bound), math.inf)
     return replace(key, bound=bound, tolerance=tol)
 
@@ -788,8 +788,9 @@ def _link(ws: Worksheet) -> str:
     return " · Open it in rnnviz: " + (f"<a href='{link}'>{link}</a>" if re.match(r"https?://", ws.link) else link)
 
 
-def render_html(ws: Worksheet, key: AnswerKey | None = None) -> str:
-    """The whole sheet as one self-contained HTML page: questions, then the answer key on a new page."""
+def render_html(ws: Worksheet, key: AnswerKey | None = None, *, include_key: bool = True) -> str:
+    """The whole sheet as one self-contained HTML page: questions, then the answer key on a new page
+    (``include_key=False``: the questions alone, e.g. to show on a student's screen)."""
     key = key or answer_key(ws)
     s = ws.scheme
     tol = fmt(key.tolerance, max(0, -math.floor(math.log10(key.tolerance)))) if math.isfinite(key.tolerance) else "∞"
@@ -824,7 +825,7 @@ def render_html(ws: Worksheet, key: AnswerKey | None = None) -> str:
         f"±{tol} count as right (a computation that writes every result to 3 decimals stays within "
         f"±{fmt(key.bound, 4)} here).</p>"
         f"{''.join(_step_table(ws, t, key) for t in range(ws.length))}</section>"
-    )
+    ) if include_key else ""
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{esc(head_title)}</title><style>{_CSS}{_running_footer(ws)}</style></head>"
@@ -832,9 +833,9 @@ def render_html(ws: Worksheet, key: AnswerKey | None = None) -> str:
 
 
 def worksheet_html(cfg: Config, variant: int | None, *, model: RNNModel | None = None, vocab: Vocab | None = None,
-                   link: str | None = None) -> str:
+                   link: str | None = None, include_key: bool = True) -> str:
     """:func:`make_worksheet` then :func:`render_html`: the page the UI offers for download/printing."""
-    return render_html(make_worksheet(cfg, variant, model=model, vocab=vocab, link=link))
+    return render_html(make_worksheet(cfg, variant, model=model, vocab=vocab, link=link), include_key=include_key)
 
 
 def filename(ws: Worksheet) -> str:

@@ -359,6 +359,16 @@ def test_sheet_contents_title_variant_rules_and_page_break():
     assert W.filename(ws) == "rnnviz-worksheet-lstm-variant-42.html"
 
 
+def test_questions_alone_hold_no_answer():
+    cfg, _ = from_values(dict(cell="gru", text="abba", hidden=2))
+    full = Sheet(W.worksheet_html(cfg, 3))
+    alone = Sheet(W.worksheet_html(cfg, 3, include_key=False))
+    assert alone.key == {} and "Answer key" not in alone.text and alone.boxes == full.boxes
+    assert alone.question_numbers() == full.question_numbers()
+    # None of the key's values appears anywhere on the questions-only page.
+    assert not set(full.key_numbers()) & set(re.findall(r"−?\d+\.\d{3}\b", alone.text))
+
+
 def test_no_output_layer_means_no_softmax_boxes():
     _, s, _ = sheet_for(dict(inputs="random_dense", input_size=2, hidden=2, length=3, output_size=0), 1)
     assert {k for k, _, _ in s.boxes} == {"pre", "h"}
