@@ -53,10 +53,12 @@ def model_from_state_dict(
     num_layers: int = 1,
     bidirectional: bool = False,
     nonlinearity: str = "tanh",
+    output_keys: tuple[str, str] | None = (OUT_WEIGHT, OUT_BIAS),
 ) -> RNNModel:
     """A model from PyTorch-named arrays; a ``ValueError`` naming the key and the expected shape
     when anything is missing or off. Values are read with ``np.asarray`` (tensors are converted
-    by the caller: rnnviz.compat)."""
+    by the caller: rnnviz.compat). ``output_keys``: where the output layer's weight and bias are
+    (None: no output layer is read)."""
     D = 2 if bidirectional else 1
     G = cells.check(cell, nonlinearity).num_gates
     layers = []
@@ -83,23 +85,31 @@ def model_from_state_dict(
                     raise ValueError(f"{name + suffix(l, d)!r} must have shape {expected[name]}, got {arrays[name].shape}")
             row.append(CellParams(*(arrays[name] for name in PARTS)))
         layers.append(row)
-    w_out = b_out = None
-    if OUT_BIAS in state_dict and OUT_WEIGHT not in state_dict:
-        raise ValueError(f"missing key {OUT_WEIGHT!r} (shape (O, {D * H})) to go with {OUT_BIAS!r}")
-    if OUT_WEIGHT in state_dict:
-        w_out = _float_array(state_dict[OUT_WEIGHT], OUT_WEIGHT)
-        if w_out.ndim != 2 or w_out.shape[1] != D * H:
-            raise ValueError(f"{OUT_WEIGHT!r} must have shape (O, {D * H}), got {w_out.shape}")
-        if OUT_BIAS not in state_dict:
-            raise ValueError(f"missing key {OUT_BIAS!r}")
-        b_out = _float_array(state_dict[OUT_BIAS], OUT_BIAS)
-        if b_out.shape != (w_out.shape[0],):
-            raise ValueError(
-                f"{OUT_BIAS!r} must have shape ({w_out.shape[0]},) to match {OUT_WEIGHT!r} {w_out.shape}, "
-                f"got {b_out.shape}"
-            )
+    w_out, b_out = _output_layer(state_dict, output_keys, D * H)
     dtype = np.result_type(*(a for row in layers for p in row for a in p.arrays().values()))
     return RNNModel(cell, layers, w_out, b_out, nonlinearity).astype(dtype)
+
+
+def _output_layer(state_dict: dict, keys: tuple[str, str] | None, fan_in: int):
+    """``(w_out, b_out)`` read from ``keys``, or ``(None, None)`` when there is no output layer."""
+    if keys is None:
+        return None, None
+    wk, bk = keys
+    if bk in state_dict and wk not in state_dict:
+        raise ValueError(f"state_dict is missing {wk!r} (expected shape (O, {fan_in})) to go with {bk!r}")
+    if wk not in state_dict:
+        return None, None
+    w_out = _float_array(state_dict[wk], wk)
+    if w_out.ndim != 2 or w_out.shape[1] != fan_in:
+        raise ValueError(f"{wk!r} must have shape (O, D*H) = (O, {fan_in}), got {w_out.shape}")
+    if bk not in state_dict:
+        raise ValueError(f"state_dict is missing {bk!r} (expected shape (O,) = ({w_out.shape[0]},))")
+    b_out = _float_array(state_dict[bk], bk)
+    if b_out.shape != (w_out.shape[0],):
+        raise ValueError(
+            f"{bk!r} must have shape (O,) = ({w_out.shape[0]},) to match {wk!r} {w_out.shape}, got {b_out.shape}"
+        )
+    return w_out, b_out
 
 
 def _float_array(value, key: str) -> np.ndarray:

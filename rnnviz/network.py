@@ -161,14 +161,8 @@ def forward(
     return Trace(model.cell, model.nonlinearity, x, layer_traces, output, h_n, c_n, logits, probs)
 
 
-def forward_states(
-    model: RNNModel,
-    inputs: np.ndarray,
-    *,
-    batch_first: bool = False,
-    h0: np.ndarray | None = None,
-    c0: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def forward_states(model: RNNModel, inputs: np.ndarray, *, batch_first: bool = False, h0: np.ndarray | None = None,
+                   c0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """What ``torch.nn.RNN/LSTM/GRU`` return, time-major: ``(output (T, B, D*H), h_n, c_n)``.
 
     Same arithmetic as :func:`forward`, but nothing per step is kept apart from the states

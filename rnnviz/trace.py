@@ -95,17 +95,18 @@ class Trace:
     probs: np.ndarray | None  # (T, B, O)
 
     @property
+    def tokens(self) -> bool:
+        """True when the inputs are token ids (one-hot never materialised)."""
+        return self.inputs.ndim == 2
+
+    @property
     def seq_len(self) -> int:
+        """T, whatever layout the inputs had (the trace is time-major)."""
         return self.output.shape[0]
 
     @property
     def batch_size(self) -> int:
         return self.output.shape[1]
-
-    @property
-    def tokens(self) -> bool:
-        """True when the inputs are token ids (one-hot never materialised)."""
-        return self.inputs.ndim == 2
 
     def layer_input(self, layer: int) -> np.ndarray:
         """(T, B, I_l) dense input of ``layer``; for token ids at layer 0 use ``inputs``."""

@@ -25,12 +25,13 @@ class InputBatch:
     h0: np.ndarray | None = None  # (1, B, H) initial state when the formulation gives one
 
     @property
-    def tokens(self) -> bool:
-        return self.data.ndim == 2
-
-    @property
     def seq_len(self) -> int:
         return self.data.shape[0]
+
+    @property
+    def tokens(self) -> bool:
+        """Token ids (T, B) rather than vectors (T, B, I)."""
+        return self.data.ndim == 2
 
     def step_labels(self, sample: int) -> list[str]:
         """One short label per time step of ``sample`` (the character, the id, or ``x0``...)."""

@@ -130,21 +130,11 @@ class Worksheet:
     sample: int
     link: str | None = None
 
-    @property
-    def hidden(self) -> int:
-        return self.w_hh.shape[1]
-
-    @property
-    def input_size(self) -> int:
-        return self.w_ih.shape[1]
-
-    @property
-    def length(self) -> int:
-        return self.x.shape[0]
-
-    @property
-    def output_size(self) -> int:
-        return 0 if self.w_out is None else self.w_out.shape[0]
+    # sizes, read off the arrays: H, I, T and O (0: no output layer)
+    hidden = property(lambda self: self.w_hh.shape[1])
+    input_size = property(lambda self: self.w_ih.shape[1])
+    length = property(lambda self: self.x.shape[0])
+    output_size = property(lambda self: 0 if self.w_out is None else self.w_out.shape[0])
 
     @property
     def scheme(self) -> Scheme:

@@ -13,7 +13,8 @@ from ..activations import QUIET_EXP, tanh_for
 from ..tex import num, term, texttt
 from ..trace import LayerTrace, previous
 from ..workspace import Workspace, scratch
-from .base import CellParams, CellType, Gate, exp_scaling, gate_views, scaled_transpose, time_buffer, time_order
+from .base import (CellParams, CellType, Gate, backward_steps, exp_scaling, gate_views, gated_buffers,
+                   scaled_transpose, time_order)
 
 GATES = (
     Gate("r", "sigmoid", "reset gate (how much of h_{t-1} the candidate sees)"),
@@ -25,13 +26,9 @@ GATE_NAMES = tuple(g.name for g in GATES)
 
 def forward(p: CellParams, ih: np.ndarray, h0: np.ndarray, c0: None, *, reverse: bool, record: bool,
             nonlinearity: str = "tanh"):
-    T, B, GH = ih.shape
-    H = p.hidden_size
-    dtype = ih.dtype
-    h = np.empty((T, B, H), dtype)
-    hh = time_buffer(T, (B, GH), dtype, record)
-    gates = time_buffer(T, (B, GH), dtype, record)
-    pre = gates if record else np.empty_like(ih)  # see lstm.forward: one big array less
+    T = ih.shape[0]
+    H, dtype = p.hidden_size, ih.dtype
+    h, hh, gates, pre = gated_buffers(ih, H, record)
     # r, z rows scaled by -1 (sigmoid through exp); the n rows keep scale 1 and go through the
     # tanh of tanh_for (one call in float32 and on small blocks, where call overhead dominates).
     k = exp_scaling(GATES, H, dtype)
@@ -101,10 +98,7 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     d_hh = scratch(workspace, key + "d_hh", d_ih.shape, dtype)
     dh, tmp = np.empty((B, H), dtype), np.empty((B, H), dtype)
     w_hh = p.w_hh
-    for t in reversed(lt.time_order()):
-        np.add(d_h[t], carry_h, out=dh)
-        if state_grads is not None:
-            state_grads[t] = dh
+    for t in backward_steps(lt, d_h, carry_h, dh, state_grads):
         dn = d_ih[t, :, 2 * H :]
         np.multiply(dh, k_n[t], out=dn)
         np.multiply(dn, k_r[t], out=d_ih[t, :, :H])

@@ -13,7 +13,7 @@ from ..activations import QUIET_EXP, relu, tanh_for
 from ..tex import num, term, texttt, unit_symbol
 from ..trace import LayerTrace
 from ..workspace import Workspace, scratch
-from .base import CellParams, CellType, Gate, time_buffer, time_order
+from .base import CellParams, CellType, Gate, backward_steps, time_buffer, time_order
 
 GATES = (Gate("h", "tanh", "the new hidden state"),)
 
@@ -57,10 +57,7 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     dh = np.empty_like(carry_h)
     k = local_derivatives(lt.h, nonlinearity, out=scratch(workspace, key + "k", lt.h.shape, lt.h.dtype))
     w_hh = p.w_hh
-    for t in reversed(lt.time_order()):
-        np.add(d_h[t], carry_h, out=dh)
-        if state_grads is not None:
-            state_grads[t] = dh
+    for t in backward_steps(lt, d_h, carry_h, dh, state_grads):
         np.multiply(dh, k[t], out=d_ih[t])
         np.matmul(d_ih[t], w_hh, out=carry_h)
     return d_ih, None

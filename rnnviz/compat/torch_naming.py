@@ -157,11 +157,12 @@ def from_torch_state_dict(
                         + (f", I = {I}" if l == 0 else "") + f"), got {arr.shape}"
                     )
                 canonical[name + suffix(l, d)] = arr
-    w_out, b_out = _output_layer(state_dict, output_prefix, D * H)
-    if w_out is not None:
-        canonical[OUT_WEIGHT], canonical[OUT_BIAS] = w_out, b_out
+    output_keys = None if output_prefix is None else (output_prefix + "weight", output_prefix + "bias")
+    for key in output_keys or ():
+        if key in state_dict:
+            canonical[key] = _as_array(state_dict[key], key)
     return model_from_state_dict(canonical, cell=cell, num_layers=num_layers, bidirectional=bidirectional,
-                                 nonlinearity=nonlinearity)
+                                 nonlinearity=nonlinearity, output_keys=output_keys)
 
 
 def _cell_name(cell) -> str:
@@ -225,28 +226,6 @@ def _cell_hint(shape: tuple, cell: str) -> str:
         if other and other != cell:
             return f" (that is {shape[0] // shape[1]}*H with H = {shape[1]}, as in nn.{other.upper()}: pass cell={other!r})"
     return ""
-
-
-def _output_layer(state_dict: Mapping, output_prefix: str | None, fan_in: int):
-    """``(w_out, b_out)`` from ``output_prefix + "weight"/"bias"``, or ``(None, None)``."""
-    if output_prefix is None:
-        return None, None
-    wk, bk = output_prefix + "weight", output_prefix + "bias"
-    if bk in state_dict and wk not in state_dict:
-        raise ValueError(f"state_dict is missing {wk!r} (expected shape (O, {fan_in})) to go with {bk!r}")
-    if wk not in state_dict:
-        return None, None
-    w_out = _as_array(state_dict[wk], wk)
-    if w_out.ndim != 2 or w_out.shape[1] != fan_in:
-        raise ValueError(f"{wk!r} must have shape (O, D*H) = (O, {fan_in}), got {w_out.shape}")
-    if bk not in state_dict:
-        raise ValueError(f"state_dict is missing {bk!r} (expected shape (O,) = ({w_out.shape[0]},))")
-    b_out = _as_array(state_dict[bk], bk)
-    if b_out.shape != (w_out.shape[0],):
-        raise ValueError(
-            f"{bk!r} must have shape (O,) = ({w_out.shape[0]},) to match {wk!r} {w_out.shape}, got {b_out.shape}"
-        )
-    return w_out, b_out
 
 
 def _as_array(value, key: str) -> np.ndarray:
