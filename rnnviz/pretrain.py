@@ -219,12 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = False
     for name in selected:
         recipe = RECIPES[name]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model = train(recipe)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         card = make_card(recipe, model)
         units = "; ".join(f"unit {u.unit} r = {u.r:+.3f} with {u.feature}" for u in card.units)
-        print(f"{name}: {recipe.steps} steps in {seconds:.1f} s, {card.bits_per_char:.3f} bits/char "
+        print(f"{name}: {recipe.steps} steps in {seconds:.1f} s ({cpu:.1f} s CPU), {card.bits_per_char:.3f} bits/char "
               f"(unigram {card.unigram_bits_per_char:.3f}); {units}", flush=True)
         problems = broken_claims(card)
         if problems:

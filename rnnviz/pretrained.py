@@ -213,3 +213,20 @@ def unreadable(name_or_card: str | ModelCard, text: str) -> tuple[str, ...]:
     c = name_or_card if isinstance(name_or_card, ModelCard) else card(name_or_card)
     known = set(c.vocab)
     return tuple(dict.fromkeys(ch for ch in text if ch not in known))
+
+
+def cannot_read_message(name_or_card: str | ModelCard, text: str, *, limit: int = 8) -> str | None:
+    """The notice for text the model cannot read, or None when it reads all of ``text``.
+
+    e.g. "This trained model (brackets-rnn) cannot read 'a', '\\t'; ...". Characters are shown
+    as Python literals (``repr``: tabs, bidi controls and the like become visible escapes), at most
+    ``limit`` of them, then "and N more". Plain text: escape it (``text.markdown_literal``) for
+    ``st.markdown``.
+    """
+    c = name_or_card if isinstance(name_or_card, ModelCard) else card(name_or_card)
+    missing = unreadable(c, text)
+    if not missing:
+        return None
+    shown = ", ".join(repr(ch) for ch in missing[:limit])
+    more = f" and {len(missing) - limit} more" if len(missing) > limit else ""
+    return f"This trained model ({c.name}) cannot read {shown}{more}; it knows only the characters of the {c.corpus} corpus."
