@@ -265,3 +265,11 @@ def test_dialogue_corpus_is_its_generators_output_with_speech_in_capitals():
         assert len(parts) in (3, 5)  # one or two quotations
         for i, part in enumerate(parts):
             assert part == (part.upper() if i % 2 else part.lower()) and part.strip()
+
+
+def test_the_engine_modules_import_neither_streamlit_nor_plotly():
+    code = ("import sys, rnnviz.pretrained, rnnviz.pretrain; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'plotly'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
