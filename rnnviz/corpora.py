@@ -13,6 +13,9 @@ Built-in corpora (all free to redistribute: generated or written for rnnviz, or 
   LSTM beats a vanilla RNN of the same size (see tests/test_train.py).
 - ``recall``: recall a line's first letter after 10 random filler letters
   (:func:`make_recall`), for the "what changed" view: how long does a unit remember?
+- ``dialogue``: who said what, the speech in CAPITALS (:func:`make_dialogue`): to get the case
+  of the next letter right the model must remember whether a quote is open, so a trained LSTM
+  grows an "inside quotes" unit (the shipped ``dialogue-lstm``, see rnnviz/pretrained.py).
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ BUILTIN: dict[str, tuple[str, str]] = {
     "tyger": ("tyger.txt", 'William Blake, "The Tyger" (1794, public domain).'),
     "counting": ("counting.txt", "One hill of up to 20 brackets per line: a long dependency, LSTM vs RNN."),
     "recall": ("recall.txt", "Recall the first letter of a line after 10 random letters: memory."),
+    "dialogue": ("dialogue.txt", "Who said what, speech in CAPITALS: a unit must remember that a quote is open."),
 }
 
 
@@ -113,4 +117,31 @@ def make_recall(num_lines: int = 300, gap: int = 10, seed: int = 0) -> str:
     for _ in range(num_lines):
         k = keys[rng.integers(4)]
         lines.append(k + "".join(filler[rng.integers(3, size=gap)]) + k)
+    return "\n".join(lines) + "\n"
+
+
+_SPEAKERS = ("tom", "ann", "the cat", "the dog", "a bird", "the king", "my sister", "the old man")
+_VERBS = ("said", "asked", "sang", "shouted", "whispered", "wrote")
+_SPOKEN = (
+    "yes no come here go away i am hungry where is the ball it late look at moon we can play now please "
+    "help me this my hat what a nice day run fast good night see you soon cake gone who ate not"
+).split()
+_ENDS = (".", " to tom.", " to ann.", " and left.", " and sat down.", " again.")
+
+
+def make_dialogue(num_lines: int = 300, seed: int = 0) -> str:
+    """Lines of one or two quotations, e.g. ``the cat said "COME HERE" and tom asked "WHO" again.``
+
+    What is said is 1..6 random words, in capitals. Outside quotes the words come from a few
+    fixed phrases, so the case of every letter, and whether a word may end with ``"``, depend on
+    one bit carried since the opening quote: is a quote open?
+    """
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(num_lines):
+        parts = []
+        for _ in range(rng.integers(1, 3)):
+            words = " ".join(_SPOKEN[i] for i in rng.integers(len(_SPOKEN), size=rng.integers(1, 7))).upper()
+            parts.append(f'{_SPEAKERS[rng.integers(len(_SPEAKERS))]} {_VERBS[rng.integers(len(_VERBS))]} "{words}"')
+        lines.append(" and ".join(parts) + _ENDS[rng.integers(len(_ENDS))])
     return "\n".join(lines) + "\n"
