@@ -37,3 +37,25 @@ def step_title(spec: dict) -> str:
     """The time strip's title ("step 4: reading ...") in the combined step chart."""
     texts = (a["text"].replace("<b>", "").replace("</b>", "") for a in spec["layout"]["annotations"])
     return next(t for t in texts if t.startswith("step "))
+
+
+def player(at) -> tuple[dict, dict[str, np.ndarray]]:
+    """The step player's data as the browser receives it: the JSON half and the decoded Arrow arrays
+    (1-D float32, reshape with meta["T"], meta["H"] ...)."""
+    import pyarrow as pa
+
+    (element,) = at.get("bidi_component")
+    meta = json.loads(element.proto.mixed.json)
+    arrays = {}
+    for key, value in list(meta.items()):
+        if isinstance(value, dict) and "__streamlit_arrow_ref__" in value:
+            blob = element.proto.mixed.arrow_blobs[value["__streamlit_arrow_ref__"]].data
+            arrays[key] = pa.ipc.open_stream(blob).read_all().column("value").to_numpy()
+            del meta[key]
+    return meta, arrays
+
+
+def report(at, **state) -> None:
+    """What the player's browser side would report (setStateValue): e.g. ``report(at, step=3, unit=2)``."""
+    current = at.session_state["player"] if "player" in at.session_state else {}
+    at.session_state["player"] = {"step": 0, "unit": 0, "speed": 2.0, **(current or {}), **state}

@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 from conftest import open_app, rerun
-from plotly_data import charts, decode, figure, step_title, trace_named
+from plotly_data import decode, figure, player, report
 from rnnviz.app import codec, knobs, presets, rules
 from rnnviz.network import forward, init_model
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
-
-def heatmap_z(at) -> np.ndarray:
-    return decode(figure(at, "heatmap")["data"][0]["z"])
+def heatmap(at) -> np.ndarray:
+    """The hidden states the step player draws, (T, H)."""
+    meta, arrays = player(at)
+    return arrays["h"].reshape(meta["T"], meta["H"])
 
 
 def hello_world_trace(**overrides):
@@ -38,61 +39,47 @@ def test_default_page_tells_the_hello_world_story():
     assert "watch a recurrent network think" in at.title[0].value
     assert "hello world" in at.markdown[0].value and "16 hidden units" in at.markdown[0].value
     chars, trace = hello_world_trace()
-    z = heatmap_z(at)
-    assert z.shape == (16, 11) and z.dtype == np.float32
-    np.testing.assert_allclose(z, trace.layers[0][0].h[:, 0].T, atol=1e-6)
-    heat = figure(at, "heatmap")["data"][0]
-    assert (heat["zmin"], heat["zmax"]) == (-1, 1)
-    soft = trace_named(figure(at, "step_views"), "softmax")
-    step = knobs.DEFAULT.step
-    np.testing.assert_allclose(decode(soft["y"]), trace.probs[step, 0], atol=1e-6)
-    assert list(soft["x"]) == [c if c != " " else "␣" for c in chars]
-    # the true next character (" " after "hello") is outlined
-    widths = decode(soft["marker"]["line"]["width"])
-    assert widths[chars.index(" ")] > 0 and np.count_nonzero(widths) == 1
+    meta, arrays = player(at)
+    h = heatmap(at)
+    assert h.shape == (11, 16) and h.dtype == np.float32
+    np.testing.assert_allclose(h, trace.layers[0][0].h[:, 0], atol=1e-6)
+    assert (meta["scale"]["zmin"], meta["scale"]["zmax"]) == (-1, 1)
+    np.testing.assert_allclose(arrays["probs"].reshape(11, 8), trace.probs[:, 0], atol=1e-6)
+    assert meta["out_labels"] == [c if c != " " else "␣" for c in chars]
+    # the true next character of every step: " " after "hello" (step 4)
+    assert arrays["true_next"][knobs.DEFAULT.step] == chars.index(" ")
+    assert meta["cmd"]["step"] == knobs.DEFAULT.step
     assert dict(at.query_params) == {}
 
 
-def test_step_bars_and_equation_show_the_trace_numbers():
+def test_the_step_views_get_the_trace_numbers():
     at = open_app(step=6, unit=3)
     _, trace = hello_world_trace()
     lt = trace.layers[0][0]
-    views = figure(at, "step_views")
-    np.testing.assert_allclose(decode(trace_named(views, "h_t")["y"]), lt.h[6, 0], atol=1e-6)
-    np.testing.assert_allclose(decode(trace_named(views, "change")["y"]), lt.h[6, 0] - lt.h[5, 0], atol=1e-6)
-    assert step_title(views).startswith("step 6: reading w")
-    equation = at.latex[-1].value
-    assert f"{lt.h[6, 0, 3]:.4f}".replace("-", "{-}") in equation
-    assert f"{lt.ih[6, 0, 3] + lt.hh[6, 0, 3]:.4f}".replace("-", "{-}") in equation
+    meta, arrays = player(at)
+    assert meta["cmd"] == {"seq": 1, "step": 6, "unit": 3} and meta["labels"][6] == "w"
+    np.testing.assert_allclose(arrays["dh"].reshape(11, 16)[6], lt.h[6, 0] - lt.h[5, 0], atol=1e-6)
+    slots = meta["eq"]["slots"]
+    eq = arrays["eq_vals"].reshape(11, 16, len(slots))
+    assert eq[6, 3, slots.index("h")] == pytest.approx(lt.h[6, 0, 3], abs=1e-6)
+    assert eq[6, 3, slots.index("pre")] == pytest.approx(lt.ih[6, 0, 3] + lt.hh[6, 0, 3], abs=1e-6)
 
 
-def test_moving_the_step_changes_the_step_views_but_not_the_heatmap():
+def test_moving_the_step_in_the_browser_moves_config_and_url_but_resends_nothing():
     at = open_app()
-    heat_before, views_before = figure(at, "heatmap"), figure(at, "step_views")
-    at.button(key="next").click()
+    before = at.get("bidi_component")[0].proto.SerializeToString()
+    report(at, step=knobs.DEFAULT.step + 1)
     rerun(at)
-    assert at.slider(key="w_step").value == knobs.DEFAULT.step + 1
-    assert figure(at, "heatmap") == heat_before
-    assert step_title(figure(at, "step_views")) != step_title(views_before)
+    assert at.session_state["cfg"].step == knobs.DEFAULT.step + 1
     assert at.query_params["step"] == str(knobs.DEFAULT.step + 1)
-    at.button(key="prev").click()
-    rerun(at)
-    assert at.slider(key="w_step").value == knobs.DEFAULT.step
-
-
-def test_clicking_a_heatmap_cell_explains_that_unit_at_that_step():
-    at = open_app()
-    at.session_state["heatmap"] = {"selection": {"points": [{"x": 2, "y": 5, "curve_number": 1}]}}
-    rerun(at)
-    assert at.slider(key="w_step").value == 2 and at.slider(key="w_unit").value == 5
-    assert "unit 5 at step 2" in at.subheader[0].value
+    assert at.get("bidi_component")[0].proto.SerializeToString() == before
 
 
 def test_the_step_is_clamped_when_the_length_shrinks():
     at = open_app(inputs="random_dense", length=30, step=25)
     at.slider(key="w_length").set_value(10)
     rerun(at)
-    assert at.slider(key="w_step").value == 9
+    assert at.session_state["cfg"].step == 9 and player(at)[0]["cmd"]["step"] == 9
 
 
 SIDEBAR_CHANGES = [
@@ -124,7 +111,8 @@ def test_every_sidebar_control_runs(name, value):
     cfg = at.session_state["cfg"]
     if name not in rules.locked_fields(cfg):
         assert getattr(cfg, name) == value
-    assert "heatmap" in charts(at)
+    meta, arrays = player(at)
+    assert arrays["h"].size == meta["T"] * meta["H"] == cfg.length * cfg.hidden
 
 
 def test_lstm_gates_show_the_trace():
@@ -140,7 +128,7 @@ def test_lstm_gates_show_the_trace():
 def test_bidirectional_halves_and_concatenation():
     at = open_app(cell="gru", bidirectional=1, hidden=4, direction="reverse")
     fwd, rev = hello_world_trace(cell="gru", hidden=4, bidirectional=True)[1].layers[0]
-    np.testing.assert_allclose(heatmap_z(at), rev.h[:, 0].T, atol=1e-6)
+    np.testing.assert_allclose(heatmap(at), rev.h[:, 0], atol=1e-6)
     at = open_app(cell="gru", bidirectional=1, hidden=4, direction="reverse", tab="Bidirectional")
     _, trace = hello_world_trace(cell="gru", hidden=4, bidirectional=True)
     fwd, rev = trace.layers[0]
@@ -175,9 +163,10 @@ def test_functional_preset_shows_the_numbers_the_notebook_prints():
     np.testing.assert_allclose(y[1][3], [0.79560373, 0.86224861, 0.11118257, 0.81515947], atol=1e-8)
     cfg = at.session_state["cfg"]
     b = cfg.sample
-    np.testing.assert_allclose(heatmap_z(at), a[:, b, :], atol=1e-6)
+    np.testing.assert_allclose(heatmap(at).T, a[:, b, :], atol=1e-6)
     np.testing.assert_allclose(decode(figure(at, "inputs")["data"][0]["z"]), x[:, b, :], atol=1e-6)
-    np.testing.assert_allclose(decode(trace_named(figure(at, "step_views"), "softmax")["y"]), y[:, b, cfg.step], atol=1e-6)
+    meta, arrays = player(at)
+    np.testing.assert_allclose(arrays["probs"].reshape(meta["T"], meta["O"]).T, y[:, b, :], atol=1e-6)
     printed = at.code[0].value
     assert "a[4][1] over time = [-0.99999375  0.77911235 -0.99861469 -0.99833267]" in printed
     weights_tab = open_app(**codec.to_query(presets.preset_config("functional")), tab="Weights")
@@ -221,23 +210,23 @@ def test_url_round_trip_reproduces_the_view():
     rerun(at)
     _set(at, "hidden", 24)
     rerun(at)
-    _set(at, "step", 7)
-    rerun(at)
-    _set(at, "unit", 11)
+    report(at, step=7, unit=11)  # the step player
     rerun(at)
     params = dict(at.query_params)
     assert params == {"cell": "gru", "hidden": "24", "step": "7", "unit": "11"}
     again = open_app(**params)
     assert again.session_state["cfg"] == at.session_state["cfg"]
-    np.testing.assert_array_equal(heatmap_z(again), heatmap_z(at))
-    assert again.latex[-1].value == at.latex[-1].value
+    meta, arrays = player(again)
+    assert meta["cmd"] == {"seq": 1, "step": 7, "unit": 11}
+    for name, array in player(at)[1].items():
+        np.testing.assert_array_equal(arrays[name], array)
 
 
 def test_bad_url_values_show_notices_not_tracebacks():
     at = open_app(hidden="lots", step="-4", cell="transformer", zz="1", scale="inf")
     warnings = " ".join(w.value for w in at.warning)
     assert "Hidden size" in warnings and "Cell" in warnings and "'zz'" in warnings and "Init scale" in warnings
-    assert at.slider(key="w_step").value == 0
+    assert at.session_state["cfg"].step == 0 and player(at)[0]["cmd"]["step"] == 0
 
 
 def test_lesson_link_hides_chosen_controls():
@@ -270,23 +259,19 @@ def test_downloads_hold_the_trace_and_torch_named_parameters():
     assert {b.proto.label for b in at.get("download_button")} >= {"Trace (.npz)", "Parameters (.npz, PyTorch names)"}
 
 
-def test_view_controls_and_play_button_run():
+def test_view_controls_run():
     at = open_app(cell="gru", layers=2, bidirectional=1, hidden=5)
     _, trace = hello_world_trace(cell="gru", hidden=5, num_layers=2, bidirectional=True)
     at.slider(key="w_layer").set_value(1)
     rerun(at)
     at.selectbox(key="w_direction").set_value("reverse")
     rerun(at)
-    np.testing.assert_allclose(heatmap_z(at), trace.layers[1][1].h[:, 0].T, atol=1e-6)
+    np.testing.assert_allclose(heatmap(at), trace.layers[1][1].h[:, 0], atol=1e-6)
     at.slider(key="w_topk").set_value(5)
     rerun(at)
-    assert len([c for c in decode(trace_named(figure(at, "step_views"), "softmax")["marker"]["color"]) if c != "#9aa5b1"]) == 5
-    at.slider(key="w_speed").set_value(4.0)
+    meta, arrays = player(at)
+    assert meta["K"] == 5
+    np.testing.assert_array_equal(arrays["top"].reshape(11, 5), np.argsort(-trace.probs[:, 0], axis=-1, kind="stable")[:, :5])
+    report(at, speed=4.0)  # the player's speed control
     rerun(at)
-    at.button(key="play").click()
-    rerun(at)
-    assert at.session_state["playing"] and at.button(key="play").label.startswith("⏸")
-    at.button(key="play").click()
-    rerun(at)
-    assert not at.session_state["playing"] and at.button(key="play").label.startswith("▶")
     assert dict(at.query_params)["speed"] == "4" and dict(at.query_params)["topk"] == "5"

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import APP, open_app, rerun
+from plotly_data import player
 from plotly_data import charts, decode, figure
 from rnnviz import analysis, corpora, train
 from rnnviz.network import forward, init_model
@@ -90,11 +91,11 @@ def test_training_lowers_the_loss_below_the_unigram_baseline_and_becomes_the_pag
     at = step_tab_of(at)
     vocab = hand_vocab(text)
     expected = forward(trainer.model.astype(np.float64), vocab.encode(cfg.text)[:, None])
-    z = decode(figure(at, "heatmap")["data"][0]["z"])
-    np.testing.assert_allclose(z, expected.layers[0][0].h[:, 0].T, atol=1e-5)
-    soft = next(t for t in figure(at, "step_views")["data"] if t.get("name") == "softmax")
-    np.testing.assert_allclose(decode(soft["y"]), expected.probs[cfg.step, 0], atol=1e-5)
-    assert list(soft["x"]) == ["⏎", "(", ")"]
+    meta, arrays = player(at)
+    T, H, O = meta["T"], meta["H"], meta["O"]
+    np.testing.assert_allclose(arrays["h"].reshape(T, H), expected.layers[0][0].h[:, 0], atol=1e-5)
+    np.testing.assert_allclose(arrays["probs"].reshape(T, O), expected.probs[:, 0], atol=1e-5)
+    assert meta["out_labels"] == ["⏎", "(", ")"]
 
 
 def test_stop_halts_training_and_continue_resumes_it():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from conftest import open_app as _open_app
-from plotly_data import decode, figure
+from plotly_data import player, report
+from plotly_data import decode
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,10 +32,15 @@ def shown_text(at) -> str:
 
 
 def strip_labels(at) -> list[str]:
-    """The characters written on the time strip of the step chart, in time order."""
-    spec = figure(at, "step_views")
-    trace = next(t for t in spec["data"] if t.get("mode") == "text")
-    return list(trace["text"])
+    """The labels the step player writes on its time strip and axis, in time order (the browser
+    sets them as text, never as HTML)."""
+    return player(at)[0]["labels"]
+
+
+def heatmap(at) -> np.ndarray:
+    """The hidden states the step player draws, (T, H)."""
+    meta, arrays = player(at)
+    return arrays["h"].reshape(meta["T"], meta["H"])
 
 
 def unescaped(markdown: str, chars: str) -> list[str]:
@@ -62,8 +68,8 @@ def test_odd_text_is_read_and_labelled_visibly(text):
     cfg = at.session_state["cfg"]
     assert cfg.text == text and cfg.length == len(text)
     assert strip_labels(at) == TEXTS[text]
-    z = decode(figure(at, "heatmap")["data"][0]["z"])
-    assert z.shape == (16, len(text)) and np.isfinite(z).all()
+    z = heatmap(at)
+    assert z.shape == (len(text), 16) and np.isfinite(z).all()
 
 
 def test_empty_text_falls_back_with_a_notice():
@@ -113,8 +119,14 @@ def test_user_text_is_never_markdown_or_html():
 
 
 def finite_chart_data(at) -> int:
-    """Every float array of every chart is finite; returns how many arrays were checked."""
+    """Every float array of every Plotly chart is finite, and the step player's JSON holds no NaN or
+    infinity (its arrays may: the browser writes "overflow" or ∞ for them and draws them saturated);
+    returns how many arrays were checked."""
     checked = 0
+    for element in at.get("bidi_component"):
+        meta = json.loads(element.proto.mixed.json, parse_constant=lambda c: pytest.fail(f"{c} in the player"))
+        assert all(np.isfinite(v).all() for v in [meta["scale"]["zmin"], meta["scale"]["zmax"], *meta["ranges"].values()])
+        checked += 1
     for element in at.get("plotly_chart"):
         spec = json.loads(element.proto.spec, parse_constant=lambda c: pytest.fail(f"{c} in {element.key}"))
         for trace in spec["data"]:
@@ -149,8 +161,7 @@ def test_tanh_at_the_largest_scale_saturates_quietly():
     at = open_app(scale=100, cell="gru", hidden=512, inputs="random_dense", length=500)
     assert finite_chart_data(at) >= 1
     assert "Overflow" not in shown_text(at)
-    z = decode(figure(at, "heatmap")["data"][0]["z"])
-    assert np.abs(z).max() <= 1.0  # tanh/GRU states are bounded
+    assert np.abs(heatmap(at)).max() <= 1.0  # tanh/GRU states are bounded
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
@@ -186,7 +197,7 @@ def test_every_streamlit_cache_is_bounded():
 
 def test_one_sessions_failure_leaves_another_session_working(monkeypatch):
     healthy = open_app(cell="gru", hidden=5, step=3)
-    before = decode(figure(healthy, "heatmap")["data"][0]["z"])
+    before = heatmap(healthy)
 
     broken = open_app(weights="upload")  # a corrupt upload: a clear message, not a traceback
     broken.file_uploader(key="upload_file").set_value(("model.npz", b"PK\x03\x04 not really a zip", "application/zip"))
@@ -201,8 +212,8 @@ def test_one_sessions_failure_leaves_another_session_working(monkeypatch):
     assert crashing.exception  # shown in that session only
     monkeypatch.undo()
 
-    healthy.slider(key="w_step").set_value(4)
+    report(healthy, step=4)
     healthy.run()
     assert not healthy.exception and not healthy.error
     assert healthy.session_state["cfg"].hidden == 5 and healthy.session_state["cfg"].step == 4
-    np.testing.assert_array_equal(decode(figure(healthy, "heatmap")["data"][0]["z"]), before)
+    np.testing.assert_array_equal(heatmap(healthy), before)

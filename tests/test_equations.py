@@ -1,4 +1,4 @@
-"""The live equation and the notation tables, checked on their own (not only through the app).
+"""The live equation (each cell's template and numbers) and the notation tables, on their own.
 
 Every number an equation line shows is recomputed here from the model's weights with plain NumPy
 (W x + b written out), the independent reference; names and shapes of the notation tables are
@@ -6,20 +6,15 @@ checked against what each formulation writes (PyTorch's state dict, the textbook
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from rnnviz.app.equations import unit_equations
-from rnnviz.app.notation import weight_matrices
+from rnnviz import cells
+from rnnviz.app.notation import symbols, weight_matrices
+from rnnviz.figures.mathml import tex_to_mathml
 from rnnviz.network import forward, init_model
-
-NUMBER = re.compile(r"(\{-\})?(\d+\.\d{4})")
-
-
-def numbers(line: str) -> list[float]:
-    return [float(m.group(2)) * (-1 if m.group(1) else 1) for m in NUMBER.finditer(line)]
-
 
 def sigmoid(x):
     return 1 / (1 + np.exp(-x))
@@ -60,6 +55,17 @@ def states(model, x, direction: int = 0):
     return hs, cs, prev_h, prev_c
 
 
+def slots_at(model, trace, *, t, j, notation, direction=0):
+    """Each slot of the cell's equation at step t, unit j, by name (what the player shows)."""
+    lt = trace.layers[0][direction]
+    cell = cells.get(model.cell)
+    sym = symbols("torch" if lt.reverse else notation, model.cell)
+    values = cell.equation_values(model.layers[0][direction], lt, 0, sym)
+    eq = cell.equation(sym, nonlinearity=model.nonlinearity, reverse=lt.reverse)
+    assert values.shape == (trace.seq_len, model.hidden_size, len(eq.slots))
+    return dict(zip(eq.slots, values[t, j])), eq
+
+
 @pytest.mark.parametrize("notation", ["torch", "class", "functional", "tensorflow"])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_rnn_equation_numbers_in_every_notation(notation, nonlinearity):
@@ -67,18 +73,21 @@ def test_rnn_equation_numbers_in_every_notation(notation, nonlinearity):
     p = model.layers[0][0]
     hs, _, prev_h, _ = states(model, x)
     t, j = 3, 2
-    general, filled = unit_equations(model, trace.layers[0][0], layer=0, direction=0, t=t, b=0, j=j, notation=notation)
+    got, eq = slots_at(model, trace, t=t, j=j, notation=notation)
     xw, hw = (p.w_ih @ x[t, 0])[j], (p.w_hh @ prev_h[t])[j]
     total = xw + p.b_ih[j] + hw + p.b_hh[j]
     if notation == "torch":  # two biases, as nn.RNN has them
-        expected = [xw, p.b_ih[j], hw, p.b_hh[j], total, hs[t][j]]
+        expected = {"xw": xw, "bih": p.b_ih[j], "hw": hw, "bhh": p.b_hh[j], "pre": total, "h": hs[t][j]}
     else:  # one bias b = b_ih + b_hh
-        expected = [xw, hw, p.b_ih[j] + p.b_hh[j], total, hs[t][j]]
-    np.testing.assert_allclose(numbers(filled), expected, atol=5.1e-5)
+        expected = {"xw": xw, "hw": hw, "b": p.b_ih[j] + p.b_hh[j], "pre": total, "h": hs[t][j]}
+    assert list(got) == list(expected)  # the slots, in the order the equation reads them
+    np.testing.assert_allclose(list(got.values()), list(expected.values()), atol=1e-12)
+    (_, general, filled), = eq.rows
     names = {"torch": ("W_{ih}", "W_{hh}"), "class": ("W_{xh}", "W_{hh}"), "functional": ("W_{ax}", "W_{aa}"),
              "tensorflow": ("W_x", "W_y")}[notation]
     assert all(name in general for name in names)
-    assert ("\\tanh" if nonlinearity == "tanh" else "relu") in general
+    assert ("\\tanh" if nonlinearity == "tanh" else "\\relu") in general
+    assert re.findall(r"\\(?:slot|fin)\{(\w+)\}", filled) == list(expected)
 
 
 def test_rnn_reverse_direction_reads_the_next_state():
@@ -86,27 +95,32 @@ def test_rnn_reverse_direction_reads_the_next_state():
     p = model.layers[0][1]
     hs, _, prev_h, _ = states(model, x, direction=1)
     t, j = 1, 0
-    general, filled = unit_equations(model, trace.layers[0][1], layer=0, direction=1, t=t, b=0, j=j, notation="class")
-    assert "h_{t+1}" in general and "h_{t-1}" not in general
-    hw = (p.w_hh @ prev_h[t])[j]  # the state after reading x[t+1:], by hand
-    assert numbers(filled)[2] == pytest.approx(hw, abs=5.1e-5)
-    assert numbers(filled)[-1] == pytest.approx(hs[t][j], abs=5.1e-5)
+    got, eq = slots_at(model, trace, t=t, j=j, notation="class", direction=1)
+    general = eq.rows[0][1]
+    assert "h_{t+1}" in general and "h_{t-1}" not in general and "W_{ih}" in general  # PyTorch's names
+    assert got["hw"] == pytest.approx((p.w_hh @ prev_h[t])[j], abs=1e-12)  # the state after reading x[t+1:]
+    assert got["h"] == pytest.approx(hs[t][j], abs=1e-12)
 
 
-def test_lstm_equation_numbers():
-    model, x, trace = setup("lstm")
-    p = model.layers[0][0]
-    hs, cs, prev_h, prev_c = states(model, x)
+@pytest.mark.parametrize("direction", [0, 1])
+def test_lstm_equation_numbers(direction):
+    model, x, trace = setup("lstm", bidirectional=bool(direction))
+    p = model.layers[0][direction]
+    hs, cs, prev_h, prev_c = states(model, x, direction)
     t, j, H = 2, 3, 4
-    lines = unit_equations(model, trace.layers[0][0], layer=0, direction=0, t=t, b=0, j=j, notation="torch")
+    got, eq = slots_at(model, trace, t=t, j=j, notation="torch", direction=direction)
     ih, hh = p.w_ih @ x[t, 0] + p.b_ih, p.w_hh @ prev_h[t] + p.b_hh
-    gates = {}
+    expected = {}
     for k, name in enumerate("ifgo"):
         a, b = ih[k * H + j], hh[k * H + j]
-        gates[name] = np.tanh(a + b) if name == "g" else sigmoid(a + b)
-        np.testing.assert_allclose(numbers(lines[1 + k]), [a, b, a + b, gates[name]], atol=5.1e-5)
-    np.testing.assert_allclose(numbers(lines[5]), [gates["f"], prev_c[t][j], gates["i"], gates["g"], cs[t][j]], atol=5.1e-5)
-    np.testing.assert_allclose(numbers(lines[6]), [gates["o"], cs[t][j], hs[t][j]], atol=5.1e-5)
+        gate = np.tanh(a + b) if name == "g" else sigmoid(a + b)
+        expected.update({f"{name}_xw": a - p.b_ih[k * H + j], f"{name}_bi": p.b_ih[k * H + j],
+                         f"{name}_hw": b - p.b_hh[k * H + j], f"{name}_bh": p.b_hh[k * H + j],
+                         f"{name}_pre": a + b, name: gate})
+    expected.update(c_prev=prev_c[t][j], c=cs[t][j], tanh_c=np.tanh(cs[t][j]), h=hs[t][j])
+    assert list(got) == list(expected)
+    np.testing.assert_allclose(list(got.values()), list(expected.values()), atol=1e-12)
+    assert ("c_{t+1}" in eq.rows[4][1]) == bool(direction)  # the reverse direction's previous cell state
 
 
 def test_gru_equation_numbers():
@@ -114,23 +128,29 @@ def test_gru_equation_numbers():
     p = model.layers[0][0]
     hs, _, prev_h, _ = states(model, x)
     t, j, H = 4, 1, 4
-    lines = unit_equations(model, trace.layers[0][0], layer=0, direction=0, t=t, b=0, j=j, notation="functional")
+    got, eq = slots_at(model, trace, t=t, j=j, notation="functional")
     ih, hh = p.w_ih @ x[t, 0] + p.b_ih, p.w_hh @ prev_h[t] + p.b_hh
     r, z = sigmoid(ih[j] + hh[j]), sigmoid(ih[H + j] + hh[H + j])
-    n = np.tanh(ih[2 * H + j] + r * hh[2 * H + j])
-    np.testing.assert_allclose(numbers(lines[1]), [ih[j], hh[j], r], atol=5.1e-5)
-    np.testing.assert_allclose(numbers(lines[2]), [ih[H + j], hh[H + j], z], atol=5.1e-5)
-    np.testing.assert_allclose(numbers(lines[3]), [ih[2 * H + j], r, hh[2 * H + j], n], atol=5.1e-5)
-    np.testing.assert_allclose(numbers(lines[4]), [z, n, z, prev_h[t][j], hs[t][j]], atol=5.1e-5)
-    assert "W_{hn}" in lines[0]  # gated cells keep PyTorch's names whatever the notation
+    n_pre = ih[2 * H + j] + r * hh[2 * H + j]  # r multiplies W_hn h + b_hn, bias included
+    assert got["r"] == pytest.approx(r, abs=1e-12) and got["z"] == pytest.approx(z, abs=1e-12)
+    assert got["n_pre"] == pytest.approx(n_pre, abs=1e-12) and got["n"] == pytest.approx(np.tanh(n_pre), abs=1e-12)
+    assert got["n_hw"] == pytest.approx(hh[2 * H + j] - p.b_hh[2 * H + j], abs=1e-12)
+    assert got["h_prev"] == pytest.approx(prev_h[t][j], abs=1e-12) and got["h"] == pytest.approx(hs[t][j], abs=1e-12)
+    assert "W_{hn}" in eq.rows[2][1]  # gated cells keep PyTorch's names whatever the notation
 
 
-def test_the_input_character_is_named_and_escaped():
-    model, _, _ = setup("rnn")
-    trace = forward(model, np.zeros((5, 1, 3)))
-    general = unit_equations(model, trace.layers[0][0], layer=0, direction=0, t=0, b=0, j=0, notation="torch",
-                             input_label="_{x}$")[0]
-    assert "\\texttt{\\_\\{x\\}\\$}" in general
+@pytest.mark.parametrize("cell", sorted(cells.REGISTRY))
+@pytest.mark.parametrize("notation", ["torch", "class", "functional", "tensorflow"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_every_equation_renders_as_mathml_with_every_slot(cell, notation, reverse):
+    eq = cells.get(cell).equation(symbols(notation, cell), reverse=reverse, onehot=True)
+    shown = set()
+    for _, general, filled in eq.rows:
+        for tex in (general, filled):
+            math = ET.fromstring(tex_to_mathml(tex))  # well-formed MathML
+            shown |= {e.get("data-slot") for e in math.iter() if e.get("data-slot")}
+    assert shown == set(eq.slots)  # every number the browser gets is written somewhere
+    assert "\\input" in eq.rows[0][1]  # the one-hot input is named on the first row
 
 
 # --- the notation tables -------------------------------------------------------------------------

@@ -67,6 +67,11 @@ def spoken(notation: str, cell: str) -> str:
     return notation if cell == "rnn" else "torch"
 
 
+def state_letter(notation: str, cell: str) -> str:
+    """What the notation calls the hidden state: a (functional notebook), Y (TensorFlow), else h."""
+    return {"functional": "a", "tensorflow": "Y"}.get(spoken(notation, cell), "h")
+
+
 def symbols(notation: str, cell: str) -> Symbols:
     """Symbols of ``notation`` for ``cell`` (see :func:`spoken`)."""
     return SYMBOLS[spoken(notation, cell)]

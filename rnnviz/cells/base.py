@@ -23,7 +23,20 @@ class Gate:
 
     name: str
     kind: str  # "sigmoid" ([0, 1]) or "tanh" ([-1, 1])
-    meaning: str
+    title: str  # "input gate"
+    meaning: str  # what its value does
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A cell's equation as data: rows of (name, general form, the same with one unit's numbers),
+    written in a small TeX subset (rnnviz/figures/mathml.py renders it): ``\\slot{name}`` is a
+    number taken from the values array (slot order = ``slots``), ``\\res{name}`` a row's result,
+    ``\\fin{name}`` the final value, ``\\J`` the unit index, ``\\input`` the input read,
+    ``\\under{a}{b}`` writes b under a (where a number comes from)."""
+
+    slots: tuple[str, ...]
+    rows: tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -36,8 +49,8 @@ class CellType:
     ``backward(params, lt, d_h, carry_h, d_ih, *, d_c_last, state_grads, workspace, key,
     nonlinearity)`` chains the gradients back through time, writing the pre-activation
     gradients into ``d_ih`` and the carried dL/dh into ``carry_h`` (in place); it returns
-    ``(d_hh, carry_c)``. ``equation(params, lt, *, t, b, j, symbols, input_note)`` gives LaTeX
-    lines: the general form, then unit j's numbers at step t.
+    ``(d_hh, carry_c)``. ``equation(symbols, *, nonlinearity, reverse, onehot)`` is the cell's
+    :class:`Equation`; ``equation_values(params, lt, sample, symbols)`` its numbers, (T, H, slots).
     """
 
     name: str
@@ -46,6 +59,7 @@ class CellType:
     forward: Callable
     backward: Callable
     equation: Callable
+    equation_values: Callable
     nonlinearities: tuple[str, ...] = ("tanh",)  # the first is the default
     has_cell_state: bool = False
 
@@ -209,3 +223,41 @@ def gate_views(gates: np.ndarray, count: int, H: int) -> list[np.ndarray]:
     """(T, B, H) views of each gate block, made once: indexing them by t in the loop is cheaper
     than slicing every step (at B = 1 a step is mostly per-call overhead)."""
     return [gates[..., j * H : (j + 1) * H] for j in range(count)]
+
+
+# --- equation pieces the gated cells share --------------------------------------------------
+
+def gate_rows(gates: tuple[Gate, ...], prev: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Slots and rows of ``g_t = act(W_ig x_t + b_ig + W_hg h_prev + b_hg)`` for each gate (PyTorch's names)."""
+    slots, rows = [], []
+    for gate in gates:
+        g = gate.name
+        fn = "\\tanh" if gate.kind == "tanh" else "\\sigma"
+        slots += [f"{g}_xw", f"{g}_bi", f"{g}_hw", f"{g}_bh", f"{g}_pre", g]
+        x_term = f"\\under{{\\slot{{{g}_xw}}}}{{(W_{{i{g}}}x_t)_{{\\J}}}}"
+        b_i = f"\\under{{\\slot{{{g}_bi}}}}{{(b_{{i{g}}})_{{\\J}}}}"
+        h_term = f"\\under{{\\slot{{{g}_hw}}}}{{(W_{{h{g}}}{prev})_{{\\J}}}}"
+        b_h = f"\\under{{\\slot{{{g}_bh}}}}{{(b_{{h{g}}})_{{\\J}}}}"
+        general = f"{g}_t = {fn}(W_{{i{g}}} x_t + b_{{i{g}}} + W_{{h{g}}} {prev} + b_{{h{g}}})"
+        filled = f"{g}_{{t,\\J}} = {fn}({x_term} + {b_i} + {h_term} + {b_h}) = {fn}(\\slot{{{g}_pre}}) = \\res{{{g}}}"
+        rows.append((g, general, filled))
+    return slots, rows
+
+
+def gate_values(p: CellParams, lt, sample: int) -> list[np.ndarray]:
+    """Per gate, (T, H) each: W_i x, b_i, W_h h_prev, b_h, the pre-activation ih + hh, the gate."""
+    H = lt.hidden_size
+    ih, hh, gates = lt.ih[:, sample], lt.hh[:, sample], lt.gates[:, sample]
+    cols = []
+    for k in range(len(lt.gate_names)):
+        blk = slice(k * H, (k + 1) * H)
+        cols += [ih[:, blk] - p.b_ih[blk], np.broadcast_to(p.b_ih[blk], (ih.shape[0], H)),
+                 hh[:, blk] - p.b_hh[blk], np.broadcast_to(p.b_hh[blk], (ih.shape[0], H)),
+                 ih[:, blk] + hh[:, blk], gates[:, blk]]
+    return cols
+
+
+def previous_symbols(reverse: bool) -> tuple[str, str]:
+    """The state a step starts from, for the whole vector and for unit J: the reverse direction
+    comes from the right (h_{t+1})."""
+    return ("h_{t+1}", "h_{t+1,\\J}") if reverse else ("h_{t-1}", "h_{t-1,\\J}")

@@ -10,16 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import QUIET_EXP, tanh_for
-from ..tex import num, term, texttt
 from ..trace import LayerTrace, previous
 from ..workspace import Workspace, scratch
-from .base import (CellParams, CellType, Gate, backward_steps, exp_scaling, gate_views, gated_buffers,
-                   scaled_transpose, time_order)
+from .base import (CellParams, CellType, Equation, Gate, backward_steps, exp_scaling, gate_rows, gate_values,
+                   gate_views, gated_buffers, previous_symbols, scaled_transpose, time_order)
 
 GATES = (
-    Gate("r", "sigmoid", "reset gate (how much of h_{t-1} the candidate sees)"),
-    Gate("z", "sigmoid", "update gate (1 = keep h_{t-1})"),
-    Gate("n", "tanh", "candidate state"),
+    Gate("r", "sigmoid", "reset gate", "how much of h_{t-1} the candidate sees"),
+    Gate("z", "sigmoid", "update gate", "1 = keep h_{t-1}"),
+    Gate("n", "tanh", "candidate", "the new state it may move to"),
 )
 GATE_NAMES = tuple(g.name for g in GATES)
 
@@ -111,22 +110,31 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     return d_hh, None
 
 
-def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols=None, nonlinearity: str = "tanh",
-             input_label: str | None = None) -> list[str]:
-    """The GRU's equations, then unit ``j``'s numbers at step ``t`` (PyTorch's names)."""
+def equation(s=None, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False) -> Equation:
+    """r, z, then ``n = tanh(W_in x + b_in + r (W_hn h_prev + b_hn))`` and ``h = (1 - z) n + z h_prev``."""
+    prev, prev_j = previous_symbols(reverse)
+    slots, rows = gate_rows(GATES, prev)
+    n_xw, n_bi, n_hw, n_bh = (f"\\under{{\\slot{{n_{k}}}}}{{{label}}}" for k, label in (
+        ("xw", "(W_{in}x_t)_{\\J}"), ("bi", "(b_{in})_{\\J}"), ("hw", f"(W_{{hn}}{prev})_{{\\J}}"), ("bh", "(b_{hn})_{\\J}")))
+    rows[2] = ("n", f"n_t = \\tanh(W_{{in}} x_t + b_{{in}} + r_t \\odot (W_{{hn}} {prev} + b_{{hn}}))",
+               f"n_{{t,\\J}} = \\tanh({n_xw} + {n_bi} + \\slot{{r}} \\cdot ({n_hw} + {n_bh})) "
+               "= \\tanh(\\slot{n_pre}) = \\res{n}")
+    if onehot:
+        rows[0] = (rows[0][0], rows[0][1] + " \\quad x_t = \\text{one-hot}(\\input)", rows[0][2])
+    slots += ["h_prev", "h"]
+    rows.append(("h", f"h_t = (1 - z_t) \\odot n_t + z_t \\odot {prev}",
+                 f"h_{{t,\\J}} = (1 - \\slot{{z}}) \\cdot \\slot{{n}} + \\slot{{z}} \\cdot "
+                 f"\\under{{\\slot{{h_prev}}}}{{{prev_j}}} = \\fin{{h}}"))
+    return Equation(tuple(slots), tuple(rows))
+
+
+def equation_values(p: CellParams, lt: LayerTrace, sample: int, s=None) -> np.ndarray:
+    """(T, H, slots) in the order of :func:`equation`; n's pre-activation is W_in x + b_in + r (W_hn h + b_hn)."""
     H = lt.hidden_size
-    onehot = f"\\;(x_t = \\text{{one-hot}}(\\texttt{{{texttt(input_label)}}}))" if input_label else ""
-    r, z, n = (lt.gates[t, b, k * H + j] for k in range(3))
-    h_prev, h = lt.h_prev[t, b, j], lt.h[t, b, j]
-    return [
-        "r, z = \\sigma(W_{i\\ast} x_t + b_{i\\ast} + W_{h\\ast} h_{t-1} + b_{h\\ast}),\\; "
-        "n = \\tanh(W_{in} x_t + b_{in} + r \\odot (W_{hn} h_{t-1} + b_{hn})),\\; h_t = (1-z) \\odot n + z \\odot h_{t-1}" + onehot,
-        f"r_{{t,{j}}} = \\sigma({num(lt.ih[t, b, j])} + {num(lt.hh[t, b, j])}) = {num(r)}",
-        f"z_{{t,{j}}} = \\sigma({num(lt.ih[t, b, H + j])} + {num(lt.hh[t, b, H + j])}) = {num(z)}",
-        f"n_{{t,{j}}} = \\tanh\\big({term(lt.ih[t, b, 2 * H + j], 'W_{in}x_t + b_{in}')} + {num(r)} \\cdot "
-        f"{term(lt.hh[t, b, 2 * H + j], 'W_{hn}h_{t-1} + b_{hn}')}\\big) = {num(n)}",
-        f"h_{{t,{j}}} = (1 - {num(z)}) \\cdot {num(n)} + {num(z)} \\cdot {term(h_prev, 'h_{t-1}')} = \\mathbf{{{num(h)}}}",
-    ]
+    cols = gate_values(p, lt, sample)
+    r = lt.gates[:, sample, :H]
+    cols[equation().slots.index("n_pre")] = lt.ih[:, sample, 2 * H :] + r * lt.hh[:, sample, 2 * H :]
+    cols += [lt.h_prev[:, sample], lt.h[:, sample]]
+    return np.stack(cols, axis=-1)
 
-
-CELL = CellType("gru", "GRU", GATES, forward, backward, equation)
+CELL = CellType("gru", "GRU", GATES, forward, backward, equation, equation_values)

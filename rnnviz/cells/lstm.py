@@ -11,17 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import QUIET_EXP, tanh_for
-from ..tex import num, term, texttt
 from ..trace import LayerTrace, previous
 from ..workspace import Workspace, scratch
-from .base import (CellParams, CellType, Gate, backward_steps, exp_scaling, gate_views, gated_buffers,
-                   scaled_transpose, time_buffer, time_order)
+from .base import (CellParams, CellType, Equation, Gate, backward_steps, exp_scaling, gate_rows, gate_values,
+                   gate_views, gated_buffers, previous_symbols, scaled_transpose, time_buffer, time_order)
 
 GATES = (
-    Gate("i", "sigmoid", "input gate (how much of g to write)"),
-    Gate("f", "sigmoid", "forget gate (how much of c to keep)"),
-    Gate("g", "tanh", "candidate values"),
-    Gate("o", "sigmoid", "output gate (how much of tanh(c) to show)"),
+    Gate("i", "sigmoid", "input gate", "how much of g to write"),
+    Gate("f", "sigmoid", "forget gate", "how much of c to keep"),
+    Gate("g", "tanh", "candidate", "the values that may be written"),
+    Gate("o", "sigmoid", "output gate", "how much of tanh(c) to show"),
 )
 GATE_NAMES = tuple(g.name for g in GATES)
 
@@ -114,28 +113,26 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     return d_ih, carry_c
 
 
-def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols=None, nonlinearity: str = "tanh",
-             input_label: str | None = None) -> list[str]:
-    """The LSTM's equations, then unit ``j``'s numbers at step ``t`` (PyTorch's names)."""
-    H = lt.hidden_size
-    onehot = f"\\;(x_t = \\text{{one-hot}}(\\texttt{{{texttt(input_label)}}}))" if input_label else ""
-    pre = {k: lt.ih[t, b, n * H + j] + lt.hh[t, b, n * H + j] for n, k in enumerate(GATE_NAMES)}
-    gate = {k: lt.gates[t, b, n * H + j] for n, k in enumerate(GATE_NAMES)}
-    c_prev, c, h = lt.c_prev[t, b, j], lt.c[t, b, j], lt.h[t, b, j]
-    lines = [
-        "i,f,o = \\sigma(W_{i\\ast} x_t + b_{i\\ast} + W_{h\\ast} h_{t-1} + b_{h\\ast}),\\; g = \\tanh(\\cdots),\\; "
-        "c_t = f \\odot c_{t-1} + i \\odot g,\\; h_t = o \\odot \\tanh(c_t)" + onehot
-    ]
-    for n, k in enumerate(GATE_NAMES):
-        fn = "\\tanh" if GATES[n].kind == "tanh" else "\\sigma"
-        x_term = term(lt.ih[t, b, n * H + j], f"x\\ part + b_{{i{k}}}")
-        h_term = term(lt.hh[t, b, n * H + j], f"h\\ part + b_{{h{k}}}")
-        lines.append(f"{k}_{{t,{j}}} = {fn}\\big({x_term} + {h_term}\\big) = {fn}({num(pre[k])}) = {num(gate[k])}")
-    lines.append(
-        f"c_{{t,{j}}} = {num(gate['f'])} \\cdot {term(c_prev, 'c_{t-1}')} + {num(gate['i'])} \\cdot {num(gate['g'])} = {num(c)}"
-    )
-    lines.append(f"h_{{t,{j}}} = {num(gate['o'])} \\cdot \\tanh({num(c)}) = \\mathbf{{{num(h)}}}")
-    return lines
+def equation(s=None, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False) -> Equation:
+    """i, f, g, o, then ``c_t = f c_prev + i g`` and ``h_t = o tanh(c_t)`` (PyTorch's names)."""
+    prev, _ = previous_symbols(reverse)
+    prev_c, prev_c_j = ("c_{t+1}", "c_{t+1,\\J}") if reverse else ("c_{t-1}", "c_{t-1,\\J}")
+    slots, rows = gate_rows(GATES, prev)
+    if onehot:
+        rows[0] = (rows[0][0], rows[0][1] + " \\quad x_t = \\text{one-hot}(\\input)", rows[0][2])
+    slots += ["c_prev", "c", "tanh_c", "h"]
+    rows.append(("c", f"c_t = f_t \\odot {prev_c} + i_t \\odot g_t",
+                 f"c_{{t,\\J}} = \\slot{{f}} \\cdot \\under{{\\slot{{c_prev}}}}{{{prev_c_j}}} + \\slot{{i}} \\cdot "
+                 "\\slot{g} = \\res{c}"))
+    rows.append(("h", "h_t = o_t \\odot \\tanh(c_t)",
+                 "h_{t,\\J} = \\slot{o} \\cdot \\tanh(\\slot{c}) = \\slot{o} \\cdot \\slot{tanh_c} = \\fin{h}"))
+    return Equation(tuple(slots), tuple(rows))
 
 
-CELL = CellType("lstm", "LSTM", GATES, forward, backward, equation, has_cell_state=True)
+def equation_values(p: CellParams, lt: LayerTrace, sample: int, s=None) -> np.ndarray:
+    """(T, H, slots) in the order of :func:`equation`, from the trace."""
+    c = lt.c[:, sample]
+    cols = gate_values(p, lt, sample) + [lt.c_prev[:, sample], c, np.tanh(c), lt.h[:, sample]]
+    return np.stack(cols, axis=-1)
+
+CELL = CellType("lstm", "LSTM", GATES, forward, backward, equation, equation_values, has_cell_state=True)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import QUIET_EXP, relu, tanh_for
-from ..tex import num, term, texttt, unit_symbol
 from ..trace import LayerTrace
 from ..workspace import Workspace, scratch
-from .base import CellParams, CellType, Gate, backward_steps, time_buffer, time_order
+from .base import CellParams, CellType, Equation, Gate, backward_steps, time_buffer, time_order
 
-GATES = (Gate("h", "tanh", "the new hidden state"),)
+GATES = (Gate("h", "tanh", "hidden state", "the new hidden state"),)
 
 
 def forward(p: CellParams, ih: np.ndarray, h0: np.ndarray, c0: None, *, reverse: bool, record: bool,
@@ -63,34 +62,45 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     return d_ih, None
 
 
-def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols, nonlinearity: str = "tanh",
-             input_label: str | None = None) -> list[str]:
-    """The general equation in ``symbols``' notation, then unit ``j``'s numbers at step ``t``."""
-    s = symbols
-    prev = "h_{t+1}" if lt.reverse else s.h_prev  # the reverse direction comes from the right
-    x_part = lt.ih[t, b] - p.b_ih
-    h_part = lt.hh[t, b] - p.b_hh
-    onehot = f"\\;(x_t = \\text{{one-hot}}(\\texttt{{{texttt(input_label)}}}))" if input_label else ""
-    act = "\\tanh" if nonlinearity == "tanh" else "\\operatorname{relu}"
-    total = lt.ih[t, b, j] + lt.hh[t, b, j]
-    value = lt.h[t, b, j]
+def equation(s, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False) -> Equation:
+    """``h = act(W_ih x + b_ih + W_hh h_prev + b_hh)`` in the notation ``s`` (app/notation.py's
+    Symbols: the column-vector formulations write W x, TensorFlow's row-major X W; one bias or two)."""
+    act = "\\tanh" if nonlinearity == "tanh" else "\\relu"
+    prev = "h_{t+1}" if reverse else s.h_prev  # the reverse direction comes from the right
+    h_j = f"{s.h[:-2]}_{{t,\\J}}" if s.h.endswith("_t") else f"{{{s.h}}}_{{\\J}}"
     if s.row_major:
         general = f"{s.h} = {act}({s.x} {s.w_ih} + {s.h_prev} {s.w_hh} + {s.b_ih})"
-        xl, hl = f"({s.x}{s.w_ih})_{{{j}}}", f"({s.h_prev}{s.w_hh})_{{{j}}}"
+        xl, hl = f"({s.x}{s.w_ih})_{{\\J}}", f"({s.h_prev}{s.w_hh})_{{\\J}}"
     else:
-        xl, hl = f"({s.w_ih}{s.x})_{{{j}}}", f"({s.w_hh}{prev})_{{{j}}}"
+        xl, hl = f"({s.w_ih}{s.x})_{{\\J}}", f"({s.w_hh}{prev})_{{\\J}}"
         if s.b_hh:
             general = f"{s.h} = {act}({s.w_ih} {s.x} + {s.b_ih} + {s.w_hh} {prev} + {s.b_hh})"
         else:
             general = f"{s.h} = {act}({s.w_ih} {s.x} + {s.w_hh} {prev} + {s.b_ih})"
     if s.b_hh:
-        terms = [term(x_part[j], xl), term(p.b_ih[j], f"({s.b_ih})_{{{j}}}"), term(h_part[j], hl),
-                 term(p.b_hh[j], f"({s.b_hh})_{{{j}}}")]
+        slots = ("xw", "bih", "hw", "bhh", "pre", "h")
+        terms = [f"\\under{{\\slot{{xw}}}}{{{xl}}}", f"\\under{{\\slot{{bih}}}}{{({s.b_ih})_{{\\J}}}}",
+                 f"\\under{{\\slot{{hw}}}}{{{hl}}}", f"\\under{{\\slot{{bhh}}}}{{({s.b_hh})_{{\\J}}}}"]
     else:
-        terms = [term(x_part[j], xl), term(h_part[j], hl), term(p.b_ih[j] + p.b_hh[j], f"({s.b_ih})_{{{j}}}")]
-    filled = (f"{unit_symbol(s.h, j)} = {act}\\big(" + " + ".join(terms)
-              + f"\\big) = {act}({num(total)}) = \\mathbf{{{num(value)}}}")
-    return [general + onehot, filled]
+        slots = ("xw", "hw", "b", "pre", "h")
+        terms = [f"\\under{{\\slot{{xw}}}}{{{xl}}}", f"\\under{{\\slot{{hw}}}}{{{hl}}}",
+                 f"\\under{{\\slot{{b}}}}{{({s.b_ih})_{{\\J}}}}"]
+    if onehot:
+        general += f" \\quad {s.x} = \\text{{one-hot}}(\\input)"
+    filled = f"{h_j} = {act}(" + " + ".join(terms) + f") = {act}(\\slot{{pre}}) = \\fin{{h}}"
+    return Equation(slots, (("h", general, filled),))
 
 
-CELL = CellType("rnn", "vanilla RNN", GATES, forward, backward, equation, nonlinearities=("tanh", "relu"))
+def equation_values(p: CellParams, lt: LayerTrace, sample: int, s) -> np.ndarray:
+    """(T, H, slots): W x, the bias(es), W h_prev, their sum and h, from the trace (which records
+    ``ih = W_ih x + b_ih`` and ``hh = W_hh h_prev + b_hh``)."""
+    ih, hh, h = lt.ih[:, sample], lt.hh[:, sample], lt.h[:, sample]
+    bias = lambda b: np.broadcast_to(b, h.shape)  # noqa: E731
+    if s.b_hh:
+        cols = [ih - p.b_ih, bias(p.b_ih), hh - p.b_hh, bias(p.b_hh), ih + hh, h]
+    else:
+        cols = [ih - p.b_ih, hh - p.b_hh, bias(p.b_ih + p.b_hh), ih + hh, h]
+    return np.stack(cols, axis=-1)
+
+CELL = CellType("rnn", "vanilla RNN", GATES, forward, backward, equation, equation_values,
+                nonlinearities=("tanh", "relu"))

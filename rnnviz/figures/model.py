@@ -1,13 +1,41 @@
-"""Figures of the whole model: gates over time, weight matrices, the bidirectional
-concatenation, dense inputs. No Streamlit."""
+"""Figures of the whole model, all steps at once: state heatmaps, gates over time, weight
+matrices, the bidirectional concatenation, dense inputs. No Streamlit. (The page's own step
+views are drawn in the browser by the step player: figures/player.py.)"""
 from __future__ import annotations
 
 import numpy as np
 
-from .step import units_heatmap
 from .style import DIVERGING, FONT, MARGIN, colorscale, f32, heading, spec, time_axis, value_range
 
 MAX_ANNOTATED = 120  # matrices this small get their numbers written in
+
+
+def units_heatmap(
+    values: np.ndarray,
+    step_labels: list[str],
+    *,
+    title: str,
+    kind: str = "tanh",
+    colorbar_title: str = "h",
+    height: int | None = None,
+) -> dict:
+    """Units x time heatmap of a ``(T, H)`` array (the step player draws the page's own, clickable one)."""
+    T, H = values.shape
+    zmin, zmax = value_range(values, kind)
+    z = f32(values.T)
+    heat = dict(
+        type="heatmap", z=z, zmin=zmin, zmax=zmax,
+        colorscale=colorscale(kind),
+        colorbar=dict(title=dict(text=colorbar_title), thickness=14, x=1.01, xanchor="left"),
+        hovertemplate="step %{x}, unit %{y}: %{z:.4f}<extra></extra>",
+    )
+    layout = dict(
+        title=heading(title), margin=MARGIN, font=FONT, height=height or max(260, min(620, 120 + 18 * H)),
+        dragmode=False, plot_bgcolor="white",
+        xaxis=time_axis(step_labels, title=dict(text="time step (input read)", standoff=12)),
+        yaxis=dict(title=dict(text="unit"), range=[-0.5, H - 0.5], autorange=False),
+    )
+    return spec([heat], layout)
 
 
 def gates_figure(gates: dict[str, tuple[np.ndarray, str]], step_labels: list[str], *, title: str) -> dict:
@@ -58,7 +86,7 @@ def matrix_heatmap(array: np.ndarray, *, title: str, rows: str, cols: str) -> di
 def concat_figure(h_fwd: np.ndarray, h_rev: np.ndarray, step_labels: list[str], *, kind: str = "tanh") -> dict:
     """output[t] = [h_fwd[t]; h_rev[t]]: both halves stacked on the same time axis, as concatenated."""
     H = h_fwd.shape[1]
-    fig = units_heatmap(np.concatenate([h_fwd, h_rev], axis=1), step_labels, kind=kind, clickable=False,
+    fig = units_heatmap(np.concatenate([h_fwd, h_rev], axis=1), step_labels, kind=kind,
                         title="output[t] = [forward h_t ; reverse h_t] (PyTorch's concatenation)", colorbar_title="output")
     fig["data"][0]["colorbar"].update(x=1.0)
     layout = fig["layout"]
@@ -75,7 +103,7 @@ def concat_figure(h_fwd: np.ndarray, h_rev: np.ndarray, step_labels: list[str], 
 def inputs_heatmap(x: np.ndarray, step_labels: list[str], *, title: str, annotate: bool) -> dict:
     """Dense inputs ``(T, I)`` as features x time; the numbers written in when small."""
     _, I = x.shape
-    fig = units_heatmap(x, step_labels, title=title, kind="free", clickable=False, colorbar_title="x",
+    fig = units_heatmap(x, step_labels, title=title, kind="free", colorbar_title="x",
                         height=max(180, min(400, 100 + 26 * I)))
     if annotate:  # the numbers are written in; a colour bar this short would only be clutter
         fig["data"][0].update(texttemplate="%{z:.3g}", textfont=dict(size=14), showscale=False)

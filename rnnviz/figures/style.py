@@ -14,8 +14,15 @@ import numpy as np
 
 from ..text import visible
 
-DIVERGING = "RdBu_r"  # blue < 0 < red
-SEQUENTIAL = "Viridis"
+# Colour scales as explicit [position, "#rrggbb"] stops (plotly.js does not know plotly.py's names such
+# as "RdBu_r": a spec that bypasses go.Figure must carry the stops). DIVERGING: plotly.py's "RdBu_r"
+# (ColorBrewer's RdBu reversed: blue < 0 < red); SEQUENTIAL: "Viridis". The tests check them
+# against plotly.colors; the browser's player draws with the same stops.
+DIVERGING = [[0.0, "#053061"], [0.1, "#2166ac"], [0.2, "#4393c3"], [0.3, "#92c5de"], [0.4, "#d1e5f0"], [0.5, "#f7f7f7"],
+          [0.6, "#fddbc7"], [0.7, "#f4a582"], [0.8, "#d6604d"], [0.9, "#b2182b"], [1.0, "#67001f"]]
+SEQUENTIAL = [[0.0, "#440154"], [1 / 9, "#482878"], [2 / 9, "#3e4989"], [3 / 9, "#31688e"], [4 / 9, "#26828e"],
+           [5 / 9, "#1f9e89"], [6 / 9, "#35b779"], [7 / 9, "#6ece58"], [8 / 9, "#b5de2b"], [1.0, "#fde725"]]
+
 # Plotly's Magma starts at "#000004", which Streamlit reads as a placeholder for its 4th theme
 # colour (light purple) even with theme=None: start from an equally dark colour it leaves alone.
 MAGMA = [[0.0, "#020108"]] + [[i / 9, c] for i, c in enumerate(

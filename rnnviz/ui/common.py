@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..app.compute import Computed
 from ..app.knobs import Config
-from ..app.notation import spoken
+from ..app.notation import state_letter
 from ..trace import LayerTrace
 
 # Plotly's own toolbar keeps its PNG button ("Download plot as a png"); the rest is noise in class.
@@ -21,8 +21,7 @@ def state_kind(cfg: Config) -> str:
 
 
 def state_symbol(cfg: Config) -> str:
-    """What the notation calls the hidden state: a (functional notebook), Y (TensorFlow), else h."""
-    return {"functional": "a", "tensorflow": "Y"}.get(spoken(cfg.notation, cfg.cell), "h")
+    return state_letter(cfg.notation, cfg.cell)
 
 
 def where(cfg: Config) -> str:

@@ -26,13 +26,14 @@ CONFIG, NOTICES = "cfg", "notices"  # the page's Config and the notices of its l
 UPLOAD, UPLOAD_ERROR = "upload", "upload_error"  # the last good upload; why the last one failed
 TRAINED = "trained_here"  # TrainedHere: the model of the Train tab, after each chunk
 TRAINER, TRAINING_JOB, TRAINING, TRAINING_ERROR = "trainer", "training_job", "training", "training_error"
-PLAYING, LAST_TICK, USER_ACTION, RESTART = "playing", "_last_tick", "_user_action", "_restart"  # time controls
-LAST_CLICK = "_last_heatmap_click"  # the heatmap cell clicked last (a selection stays until replaced)
+# the step player (a client-side component): its widget key; the command it was last given
+# ({"seq", "step", "unit"}: the browser jumps there once per seq); where the browser is known to
+# be; the last report of the browser that was applied (a report stays in the widget's state)
+PLAYER, PLAYER_COMMAND, PLAYER_SEEN, PLAYER_REPORT = "player", "_player_command", "_player_seen", "_player_report"
 NEURON_RANKING = "_neuron_ranking"  # Explore: the ranking the unit picker was last reset for
 # widget keys that code outside the widget's own call reads or writes
 PRESET_WIDGET, UPLOAD_WIDGET, NEURON_UNIT_WIDGET = "preset", "upload_file", "neuron_unit"
 TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it alone)
-HEATMAP, STEP_VIEWS = "heatmap", "step_views"  # chart keys (the heatmap's selection is read back)
 
 
 def widget_key(name: str) -> str:

@@ -1,4 +1,5 @@
-"""The app in a real Chromium: load, move sliders, see charts change, play, upload, no console errors."""
+"""The app in a real Chromium: load, move sliders, see the step player and charts change, upload,
+download, no console errors (the player itself: test_player_browser.py)."""
 from __future__ import annotations
 
 import io
@@ -14,21 +15,29 @@ pytestmark = pytest.mark.browser
 TIMEOUT = 60_000  # generous: the CI machine may be busy (load average above 10 seen here)
 expect.set_options(timeout=TIMEOUT)
 
+# JS: what the step player shows (its root in the component's shadow root), or null before it drew.
+PLAYER = """() => { const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+  const rp = host && host.shadowRoot && host.shadowRoot.querySelector('.rp');
+  if (!rp || rp.dataset.step === undefined) return null;
+  return { step: Number(rp.dataset.step), unit: Number(rp.dataset.unit),
+           h: Array.from(rp.querySelectorAll('.hbars rect.b'), (e) => Number(e.dataset.value)) }; }"""
 # JS: the decoded data of the chart with Streamlit key `key`, or null while it is being redrawn.
 CHART = """([key, trace, attr]) => { try {
   const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
   const v = gd._fullData[trace][attr];
   return Array.from(v, row => (row && row.length !== undefined && typeof row !== 'string') ? Array.from(row) : row);
 } catch (e) { return null; } }"""
-# JS: the time strip's title ("step 4: reading ...") in the step chart
-STEP_TITLE = r"""() => { try {
-  const gd = document.querySelector('.st-key-step_views .js-plotly-plot');
-  return gd._fullLayout.annotations.map(a => a.text.replace(/<\/?b>/g, '')).find(t => t.startsWith('step ')) || '';
-} catch (e) { return ''; } }"""
 
 
-def chart(page: Page, key: str, trace: int = 0, attr: str = "z"):
-    return page.evaluate(CHART, [key, trace, attr])
+def player(page: Page) -> dict | None:
+    return page.evaluate(PLAYER)
+
+
+def wait_player(page: Page, predicate_js: str = "true") -> dict:
+    """Wait until the player has drawn and ``predicate_js`` (over ``p``, see PLAYER) holds."""
+    page.wait_for_function(f"() => {{ const p = ({PLAYER})(); return p !== null && ({predicate_js}); }}",
+                           timeout=TIMEOUT)
+    return player(page)
 
 
 def wait_chart(page: Page, key: str, predicate_js: str, trace: int = 0, attr: str = "z") -> None:
@@ -40,55 +49,16 @@ def wait_chart(page: Page, key: str, predicate_js: str, trace: int = 0, attr: st
     )
 
 
-def open_app(page: Page, url: str) -> None:
+def open_app(page: Page, url: str) -> dict:
     page.goto(url)
-    wait_chart(page, "heatmap", "v.length > 0")
-    page.wait_for_function(f"() => ({STEP_TITLE})() !== ''", timeout=TIMEOUT)
+    return wait_player(page)
 
 
-def wait_step(page: Page, step: int) -> None:
-    """Wait until the step chart shows ``step``."""
-    page.wait_for_function(f"() => ({STEP_TITLE})().startsWith('step {step}:')", timeout=TIMEOUT)
-
-
-def trace_y(page: Page, name: str):
-    return page.evaluate("""(name) => { try { const gd = document.querySelector('.st-key-step_views .js-plotly-plot');
-        return Array.from(gd._fullData.find(t => t.name === name).y); } catch (e) { return null; } }""", name)
-
-
-def test_default_page_moves_through_time_without_resending_the_heatmap(page: Page, app_url, console_errors):
-    open_app(page, app_url)
-    expect(page.get_by_role("heading", name=re.compile("watch a recurrent network think"))).to_be_visible()
-    heat = chart(page, "heatmap")
-    assert len(heat) == 16 and len(heat[0]) == 11
-    page.screenshot(path=ARTIFACTS / "browser-default.png", full_page=True)
-    bars_before = trace_y(page, "h_t")
-    # mark the heatmap's DOM node: a re-sent figure would be redrawn, a kept one stays the same object
-    page.evaluate("() => { document.querySelector('.st-key-heatmap .js-plotly-plot')._rnnvizMark = 1; }")
-    slider = page.get_by_role("slider", name="Time step")
-    slider.focus()
-    slider.press("ArrowRight")
-    expect(slider).to_have_value("5")
-    wait_step(page, 5)
-    assert trace_y(page, "h_t") != bars_before
-    assert chart(page, "heatmap") == heat
-    assert page.evaluate("() => document.querySelector('.st-key-heatmap .js-plotly-plot')._rnnvizMark") == 1
-    expect(page).to_have_url(re.compile(r"step=5"))
-    slider.press("End")
-    expect(slider).to_have_value("10")
-    wait_step(page, 10)
-    page.screenshot(path=ARTIFACTS / "browser-step-end.png", full_page=True)
-    assert console_errors == []
-
-
-def test_hidden_size_slider_reshapes_the_heatmap(page: Page, app_url, console_errors):
+def test_hidden_size_slider_reshapes_the_player(page: Page, app_url, console_errors):
     open_app(page, app_url)
     hidden = page.get_by_role("slider", name="Hidden size")
     press_until(hidden, "ArrowRight", "20")
-    wait_chart(page, "heatmap", "v.length === 20")
-    page.wait_for_function("() => { try { return document.querySelector('.st-key-step_views .js-plotly-plot')"
-                           "._fullData.find(t => t.name === 'h_t').y.length === 20; } catch (e) { return false; } }",
-                           timeout=TIMEOUT)
+    wait_player(page, "p.h.length === 20")
     expect(page).to_have_url(re.compile(r"hidden=20"))
     page.screenshot(path=ARTIFACTS / "browser-hidden-20.png", full_page=True)
     assert console_errors == []
@@ -111,65 +81,10 @@ def press_until(slider, key: str, value: str, max_presses: int = 12) -> None:
     expect(slider).to_have_value(value)
 
 
-def test_play_advances_the_step_and_pause_stops_it(page: Page, app_url, console_errors):
-    open_app(page, app_url + "/?step=0&speed=5")
-    slider = page.get_by_role("slider", name="Time step")
-    expect(slider).to_have_value("0")
-    page.get_by_role("button", name=re.compile("Play")).click()
-    # while playing, the strip's title follows the step
-    page.wait_for_function(f"() => ['step 3:', 'step 4:', 'step 5:'].some(s => ({STEP_TITLE})().startsWith(s))",
-                           timeout=TIMEOUT)
-    page.screenshot(path=ARTIFACTS / "browser-playing.png", full_page=True)
-    page.get_by_role("button", name=re.compile("Pause")).click()
-    expect(page.get_by_role("button", name=re.compile("Play"))).to_be_visible(timeout=TIMEOUT)
-    # the slider catches up with the played step on the rerun that Pause triggers
-    page.wait_for_function("() => Number(document.querySelector('input[aria-label=\"Time step\"]').value) >= 3",
-                           timeout=TIMEOUT)
-    stopped = slider.input_value()
-    page.wait_for_timeout(1500)
-    assert slider.input_value() == stopped
-    expect(page).to_have_url(re.compile(f"step={stopped}"))
-    assert console_errors == []
-
-
-def test_keyboard_shortcuts_and_buttons_step(page: Page, app_url, console_errors):
-    open_app(page, app_url)
-    slider = page.get_by_role("slider", name="Time step")
-    page.get_by_role("button", name=re.compile("Next")).click()
-    expect(slider).to_have_value("5")
-    page.get_by_text(re.compile("reads “hello world”")).click()  # focus on no widget
-    page.keyboard.press("ArrowLeft")
-    expect(slider).to_have_value("4")
-    page.keyboard.press("ArrowLeft")
-    expect(slider).to_have_value("3")
-    # an arrow key on the focused slider moves one step, not two (the buttons' shortcuts stay out of it)
-    slider.focus()
-    slider.press("ArrowRight")
-    expect(slider).to_have_value("4")
-    page.wait_for_timeout(800)
-    expect(slider).to_have_value("4")
-    assert console_errors == []
-
-
-def test_clicking_a_heatmap_cell_explains_it(page: Page, app_url, console_errors):
-    open_app(page, app_url)
-    plot = page.locator(".st-key-heatmap .js-plotly-plot")
-    # the centre of cell (step 2, unit 5), from Plotly's own axes
-    x, y = page.evaluate("""() => { const gd = document.querySelector('.st-key-heatmap .js-plotly-plot');
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
-        return [r.left + xa._offset + xa.l2p(2), r.top + ya._offset + ya.l2p(5)]; }""")
-    page.mouse.click(x, y)
-    expect(page.get_by_role("heading", name=re.compile("unit 5 at step 2"))).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_role("slider", name="Time step")).to_have_value("2")
-    assert plot.count() == 1 and console_errors == []
-
-
 def test_url_opens_the_same_view_and_lessons_hide_controls(page: Page, app_url, console_errors):
-    open_app(page, app_url + "/?cell=gru&hidden=6&step=7&unit=2&hide=cell,layers&note=Lesson%201")
+    shown = open_app(page, app_url + "/?cell=gru&hidden=6&step=7&unit=2&hide=cell,layers&note=Lesson%201")
     expect(page.get_by_text("Lesson 1")).to_be_visible()
-    expect(page.get_by_role("slider", name="Time step")).to_have_value("7")
-    expect(page.get_by_role("slider", name="Unit")).to_have_value("2")
-    assert len(chart(page, "heatmap")) == 6
+    assert (shown["step"], shown["unit"], len(shown["h"])) == (7, 2, 6)
     expect(page.locator(".st-key-w_cell")).to_have_count(0)
     expect(page.locator(".st-key-w_layers")).to_have_count(0)
     page.get_by_role("tab", name="Gates & cell state").click()
@@ -201,7 +116,7 @@ def test_upload_torch_named_parameters_and_reject_a_bad_file(page: Page, app_url
     open_app(page, app_url + "/?inputs=random_ids&weights=upload")
     page.locator(".st-key-upload_file input[type=file]").set_input_files(str(good))
     expect(page.get_by_text(re.compile("Loaded: LSTM, 1 layer"))).to_be_visible(timeout=TIMEOUT)
-    wait_chart(page, "heatmap", "v.length === 7")
+    wait_player(page, "p.h.length === 7")
     page.locator(".st-key-upload_file input[type=file]").set_input_files(str(bad))
     expect(page.get_by_text(re.compile("Could not use this file"))).to_be_visible(timeout=TIMEOUT)
     page.screenshot(path=ARTIFACTS / "browser-upload-error.png", full_page=True)
@@ -209,8 +124,7 @@ def test_upload_torch_named_parameters_and_reject_a_bad_file(page: Page, app_url
 
 
 def test_downloads(page: Page, app_url, console_errors):
-    open_app(page, app_url)
-    heat = np.array(chart(page, "heatmap"))
+    shown = open_app(page, app_url)
     page.get_by_role("tab", name="Share & export").click()
     expect(page).to_have_url(re.compile("tab=Share"))
     with page.expect_download() as info:
@@ -222,5 +136,5 @@ def test_downloads(page: Page, app_url, console_errors):
         page.get_by_role("button", name="Trace (.npz)").click()
     with np.load(info.value.path(), allow_pickle=False) as npz:
         assert npz["h_l0"].shape == (11, 1, 16)
-        np.testing.assert_allclose(npz["h_l0"][:, 0].T, heat, atol=1e-6)
+        np.testing.assert_allclose(npz["h_l0"][shown["step"], 0], shown["h"], atol=1e-6)  # the drawn h_t bars
     assert console_errors == []

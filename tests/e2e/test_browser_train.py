@@ -57,12 +57,13 @@ def test_train_watch_the_loss_fall_stop_and_see_the_trained_model(page: Page, ap
     page.wait_for_timeout(500)
     page.screenshot(path=ARTIFACTS / "browser-trained.png")
     page.get_by_role("tab", name="Step through time").click()
-    page.wait_for_function("() => { try { const gd = document.querySelector('.st-key-heatmap .js-plotly-plot');"
-                           " return gd._fullData[0].z.length === 16; } catch (e) { return false; } }", timeout=TIMEOUT)
-    softmax = page.wait_for_function("() => { try { const gd = document.querySelector('.st-key-step_views .js-plotly-plot');"
-                                     " return Array.from(gd._fullData.find(t => t.name === 'softmax').x); }"
-                                     " catch (e) { return null; } }", timeout=TIMEOUT).json_value()
-    assert softmax == ["⏎", "(", ")"]  # the brackets corpus's characters
+    # the step player shows the trained model: 16 units, the brackets corpus's characters as outputs
+    softmax = page.wait_for_function("""() => { const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+        const rp = host && host.shadowRoot && host.shadowRoot.querySelector('.rp');
+        if (!rp || rp.querySelectorAll('.hbars rect.b').length !== 16) return null;
+        const labels = Array.from(rp.querySelectorAll('.soft .xax .tick'), (e) => e.textContent);
+        return labels.length ? labels : null; }""", timeout=TIMEOUT).json_value()
+    assert softmax == ["⏎", "(", ")"]
     page.get_by_role("tab", name="Explore").click()
     page.wait_for_function("() => !!document.querySelector('.st-key-neuron_text .js-plotly-plot')", timeout=TIMEOUT)
     page.get_by_text("bracket depth").first.wait_for(timeout=TIMEOUT)

@@ -6,7 +6,7 @@ import streamlit as st
 from ...app.compute import Computed
 from ...app.knobs import Config
 from ...figures.model import concat_figure
-from ...figures.step import units_heatmap
+from ...figures.model import units_heatmap
 from ..charts import show
 from ..common import state_kind
 
@@ -25,11 +25,9 @@ def render(cfg: Config, computed: Computed) -> None:
     )
     left, right = st.columns(2)
     with left:
-        show(units_heatmap(fwd.h[:, b], labels, title="forward h_t (reads left → right)", kind=kind,
-                                              clickable=False), key="bidir_fwd")
+        show(units_heatmap(fwd.h[:, b], labels, title="forward h_t (reads left → right)", kind=kind), key="bidir_fwd")
     with right:
-        show(units_heatmap(rev.h[:, b], labels, title="reverse h_t (reads right → left)", kind=kind,
-                                              clickable=False), key="bidir_rev")
+        show(units_heatmap(rev.h[:, b], labels, title="reverse h_t (reads right → left)", kind=kind), key="bidir_rev")
     show(concat_figure(fwd.h[:, b], rev.h[:, b], labels, kind=kind), key="bidir_concat")
     st.caption(f"h_n holds the forward state after x[{T - 1}] (its last column) and the reverse state after x[0] "
                "(its first column).")

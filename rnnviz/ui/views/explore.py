@@ -13,7 +13,7 @@ from ... import analysis, cells
 from ...app.compute import Computed
 from ...app.knobs import Config
 from ...figures import explore as figures
-from ...figures.step import units_heatmap
+from ...figures.model import units_heatmap
 from ...network import forward, init_model
 from .. import compute, controls, session
 from ..charts import show
@@ -192,7 +192,7 @@ def _side_by_side(cfg: Config, computed: Computed) -> None:
             h = _side_states(cell, int(seed), x, cfg.input_size, hidden, cfg.layers, cfg.output_size,
                              tuple(_init_kwargs(cfg).items()), cfg.nonlinearity)
             kind = "relu" if cells.nonlinearity_for(cell, cfg.nonlinearity) == "relu" else "tanh"
-            show(units_heatmap(h, labels, title=f"{cell.upper()}, seed {seed}", kind=kind, clickable=False),
+            show(units_heatmap(h, labels, title=f"{cell.upper()}, seed {seed}", kind=kind),
                  key=f"side_{k}")
     if hidden < cfg.hidden:
         st.caption(f"Both use {hidden} hidden units (capped to keep this view fast).")

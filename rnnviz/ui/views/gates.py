@@ -14,7 +14,7 @@ from ..common import viewed_layer, where
 def render(cfg: Config, computed: Computed) -> None:
     lt = viewed_layer(cfg, computed)
     b = cfg.sample
-    panels = {f"{g.name}: {g.meaning}": (lt.gate(g.name)[:, b], g.kind) for g in cells.get(cfg.cell).gates}
+    panels = {f"{g.name}: {g.title} ({g.meaning})": (lt.gate(g.name)[:, b], g.kind) for g in cells.get(cfg.cell).gates}
     if lt.c is not None:
         panels["c: cell state (unbounded: colour scale fits the values)"] = (lt.c[:, b], "free")
     panels["h: hidden state"] = (lt.h[:, b], "tanh")

@@ -1,55 +1,162 @@
-"""Step through time: the hidden-state heatmap (step independent), then the time controls and
-everything that depends on the current step (in a fragment, see ``timeline``)."""
+"""Step through time: the client-side player (heatmap, time strip, h_t and Δh bars, softmax,
+gates, live equation, time controls) drawn and stepped in the browser.
+
+The browser gets the step views' arrays once per model or view change and redraws a step by
+indexing them (rnnviz/figures/player.py, rnnviz/ui/player/). It reports step, unit and speed
+back, throttled, so the Config, the URL and the other tabs follow; a report reruns only the
+fragment below, whose data is the same cached dict, so Streamlit does not re-send it. The
+server moves the browser only by a *command* (a new ``seq``): when the Config's step or unit
+changed elsewhere (the URL, another tab, a lesson), never to echo a report.
+"""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from ...app.compute import Computed
-from ...app.knobs import Config
+from ...app.knobs import VIEW_FIELDS, Config
 from ...figures import model as model_figures
-from ...figures import step as figures
-from .. import controls, session, state, timeline
+from ...figures.player import player_spec, unit_in_data
+from .. import compute, controls, session, state
 from ..charts import show
-from ..common import state_kind, state_symbol, viewed_layer, where
+from ..common import state_kind, state_symbol, viewed_layer
+from ..player import player, read_state
+from ..timing import timed
+
+SPEC_ENTRIES = 8  # cached player specs (each holds the viewed layer's arrays, ~1-8 MB at 512 x 500)
+_NOT_DRAWN = ("step", "unit", "speed", "hide", "note")  # view fields the data does not hold (or only via the command)
 
 
 def render(cfg: Config, computed: Computed) -> None:
     _view_selectors(cfg)
-    labels = computed.batch.step_labels(cfg.sample)
     if not computed.batch.tokens:
         x = computed.trace.inputs[:, cfg.sample]
-        show(
-            model_figures.inputs_heatmap(x, labels, title=f"Inputs x_t ({x.shape[1]} features × {x.shape[0]} steps)",
-                                   annotate=x.size <= 120),
-            key="inputs",
-        )
-    lt = viewed_layer(cfg, computed)
-    symbol = state_symbol(cfg)
-    title = f"Hidden state {symbol}_t, units × time" + (f" — {where(cfg)}" if where(cfg) else "")
-    fig = figures.units_heatmap(lt.h[:, cfg.sample], labels, title=title, kind=state_kind(cfg), colorbar_title=symbol)
-    event = show(fig, key=session.HEATMAP, on_select="rerun", selection_mode="points")
-    _apply_click(event)
-    timeline.render()
+        labels = computed.batch.step_labels(cfg.sample)
+        show(model_figures.inputs_heatmap(x, labels, title=f"Inputs x_t ({x.shape[1]} features × {x.shape[0]} steps)",
+                                          annotate=x.size <= 120), key="inputs")
+    st.fragment(_steps)()
 
 
 def _view_selectors(cfg: Config) -> None:
+    """What the player shows: which layer and direction, and how many top guesses."""
     names = [n for n in ("layer", "direction") if (n == "layer" and cfg.layers > 1) or (n == "direction" and cfg.bidirectional)]
+    if cfg.output_size:
+        names.append("topk")
     if not names:
         return
-    for col, name in zip(st.columns(len(names) + 2)[: len(names)], names):
+    for col, name in zip(st.columns(max(len(names), 3)), names):
         controls.widget(name, cfg, container=col)
 
 
-def _apply_click(event) -> None:
-    """A click on a heatmap cell moves to that step and explains that unit."""
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) or event else []
-    if not points:
+def _steps() -> None:
+    with timed("fragment"):
+        mounted = session.has(session.PLAYER)  # False when the tab was closed (Streamlit dropped the widget)
+        cfg = _apply_report(state.current())
+        computed = compute.current(cfg)
+        command = _command(cfg, remount=not mounted)
+        spec = _spec(cfg, computed, command)
+        shown = player(spec, key=session.PLAYER)
+        if session.get(session.PLAYER_REPORT) is None:  # its first value is our own default, not a report
+            session.put(session.PLAYER_REPORT, tuple(shown.get(n) for n in ("step", "unit", "speed")))
+        if spec["O"] == 0:
+            st.caption(spec["texts"]["no_output"])
+        _notebook_printout(cfg, computed)
+        state.sync_url(state.current())  # a fragment rerun must keep the URL in step too
+
+
+def _reported() -> tuple | None:
+    """The player's state as the browser last set it (or our default): (step, unit, speed), unchecked."""
+    value = session.get(session.PLAYER)
+    return None if not isinstance(value, dict) else tuple(value.get(n) for n in ("step", "unit", "speed"))
+
+
+def _apply_report(cfg: Config) -> Config:
+    """What the browser reported last, validated (a forged message is ignored), into the Config."""
+    reported, key = session.get(session.PLAYER), _reported()
+    if key is None or key == session.get(session.PLAYER_REPORT):
+        return cfg  # nothing new: a report stays in the widget's state after it was applied
+    session.put(session.PLAYER_REPORT, key)
+    step, unit, speed, notices = read_state(reported, cfg.length, cfg.hidden, step=cfg.step, unit=cfg.unit,
+                                            speed=cfg.speed)
+    session.put(session.PLAYER_SEEN, (step, unit))
+    if (step, unit, speed) != (cfg.step, cfg.unit, cfg.speed):
+        cfg = state.update(step=step, unit=unit, speed=speed)
+    for notice in notices:
+        st.warning(notice)
+    return cfg
+
+
+def _command(cfg: Config, *, remount: bool) -> dict:
+    """The command for the browser: a new one (next ``seq``) when the Config's step or unit is not
+    where the browser is known to be (moved by the URL, another tab or a lesson), or when the
+    player is mounted anew (it would start from an old command)."""
+    command = session.get(session.PLAYER_COMMAND) or {"seq": 0}
+    if remount or session.get(session.PLAYER_SEEN) != (cfg.step, cfg.unit):
+        # the speed goes with the command: the player's initial speed; the browser's own changes
+        # come back as reports and must not change the data (a re-send)
+        command = {"seq": command["seq"] + 1, "step": cfg.step, "unit": cfg.unit, "speed": cfg.speed}
+        session.put(session.PLAYER_COMMAND, command)
+        session.put(session.PLAYER_SEEN, (cfg.step, cfg.unit))
+        # what the widget holds now is old news (a stale report, or nothing before the mount)
+        session.put(session.PLAYER_REPORT, None if remount else _reported())
+    return command
+
+
+def _spec(cfg: Config, computed: Computed, command: dict) -> dict:
+    """The player's data, the very same dict while nothing it shows changed (then Streamlit does
+    not re-send it). The chosen unit enters it only when the equation numbers of all units would
+    be too big to send (hidden 512 x length 500)."""
+    view = tuple((name, getattr(cfg, name)) for name in VIEW_FIELDS if name not in _NOT_DRAWN)
+    eq_unit = cfg.unit if unit_in_data(cfg.cell, cfg.notation, cfg.length, cfg.hidden) else -1
+    return _cached_spec(compute.model_token(cfg), view, command["seq"], command["step"], command["unit"], eq_unit,
+                        command["speed"], computed)
+
+
+@st.cache_resource(max_entries=SPEC_ENTRIES, show_spinner=False)
+def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int, eq_unit: int, speed: float,
+                 _computed: Computed) -> dict:
+    # cache_resource, not cache_data: the same object comes back, so its Arrow form is made once
+    cfg = _computed.cfg
+    v = dict(view)
+    batch, trace = _computed.batch, _computed.trace
+    sample = v["sample"]
+    targets = batch.targets(sample)
+    next_token = _next_token_model(_computed)
+    out_labels = None
+    if trace.probs is not None:
+        size = trace.probs.shape[-1]
+        labels = batch.token_labels
+        out_labels = labels if labels and len(labels) == size else [str(i) for i in range(size)]
+    return player_spec(
+        trace, _computed.model, layer=v["layer"], direction=["forward", "reverse"].index(v["direction"]),
+        sample=sample, step_labels=batch.step_labels(sample), output_labels=out_labels,
+        true_next=targets if next_token else None, kind=state_kind(cfg), topk=v["topk"], notation=v["notation"],
+        step=step, unit=unit, seq=seq, speed=speed, eq_unit=None if eq_unit < 0 else eq_unit,
+    )
+
+
+def _next_token_model(computed: Computed) -> bool:
+    """The softmax guesses the next input token: a one-direction model reading tokens whose output
+    vocabulary is its input vocabulary (not a classifier, not a model that has seen the future)."""
+    trace, model = computed.trace, computed.model
+    return (trace.probs is not None and trace.tokens and not model.bidirectional
+            and model.output_size == model.input_size)
+
+
+def _notebook_printout(cfg: Config, computed: Computed) -> None:
+    """The chosen unit over time (and h_t) as the functional notebook prints them, to compare digits."""
+    if cfg.length > 50:
         return
-    point = points[0]
-    if "x" not in point or "y" not in point:
-        return
-    click = (int(point["x"]), int(point["y"]))
-    if session.get(session.LAST_CLICK) == click:
-        return
-    session.put(session.LAST_CLICK, click)
-    state.update(step=click[0], unit=click[1])
+    lt = viewed_layer(cfg, computed)
+    symbol = state_symbol(cfg)
+    over_time = np.array2string(lt.h[:, cfg.sample, cfg.unit], precision=8, separator=" ", max_line_width=120)
+    lines = [f"{symbol}[{cfg.unit}][{cfg.sample}] over time = {over_time}"]
+    if lt.hidden_size <= 16:
+        now = np.array2string(lt.h[cfg.step, cfg.sample], precision=8, separator=" ", max_line_width=120)
+        lines.append(f"{symbol}_t at step {cfg.step} (all units) = {now}")
+    if cfg.notation == "functional" and computed.trace.probs is not None:
+        for k in range(computed.trace.probs.shape[-1]):
+            probs = np.array2string(computed.trace.probs[:, cfg.sample, k], precision=8, separator=" ", max_line_width=120)
+            lines.append(f"y_pred[{k}][{cfg.sample}] = {probs}")
+    with st.expander("The numbers as NumPy prints them", expanded=cfg.notation == "functional"):
+        st.code("\n".join(lines), language=None)

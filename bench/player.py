@@ -1,0 +1,328 @@
+"""Client-side step player benchmark (issue 9): timed inside the page in Chromium.
+
+Run (benchmarks unset the OpenBLAS tuning variables the tests keep):
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/player.py [--presses 20] [--loads 5]
+
+Serves tests/e2e/apps/player_app.py and measures, on the default demo (RNN, hidden 16, 'hello world',
+length 11; a length-120 variant where a measure needs more steps) and at hidden 512 x length 500:
+- key press -> step view redrawn: t0 = a capture-phase keydown listener on window; "DOM" = a
+  MutationObserver (on the document and every open shadow root) sees the new step AND changed h
+  bars; "frame" = the next requestAnimationFrame; "painted" = a message posted from that rAF
+  (runs after the frame is produced). Presses from Playwright, 300 ms apart, alternating → / ←.
+- Play at 10 steps/s for 100 steps: the gaps between drawn steps (MutationObserver timestamps); the
+  player reports to Python once per 2 s while playing. Control: a bare 100 ms timer on a blank page
+  (on a shared 2-core machine the load alone makes gaps).
+- holding → for 2 s: keydowns with repeat=true dispatched in the page at 30 Hz (a sync Playwright
+  loop cannot keep that rate); websocket frames the browser SENT during the 2 s and until settled,
+  and the server's CPU time over that window (/proc/<pid>/stat).
+- bytes: websocket bytes received on first load (until drawn + 1.5 s) and per model change
+  (the demo's Cell select, rnn -> lstm); HTTP bytes of the page itself (Resource Timing).
+- first load: a new browser context each time (empty HTTP cache): navigation -> the step drawn
+  (the server's model cache is warm by then).
+- how often Streamlit invoked the player's JS over a whole session (1 = data never re-sent).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+APP = ROOT / "tests" / "e2e" / "apps" / "player_app.py"
+DEFAULT = "?step=4"
+DEFAULT_LONG = "?length=120&step=0"
+BIG = "?hidden=512&length=500&step=250&unit=100"
+
+RP = "document.querySelector('[data-testid=stBidiComponentIsolated]').shadowRoot.querySelector('.rp')"
+READY = f"() => {{ try {{ const rp = {RP}; return rp && rp.dataset.step !== undefined; }} catch (e) {{ return false; }} }}"
+
+HARNESS = """() => {
+  const rp = %s;
+  // what the h bars look like now: first rect's value (H <= 64) or the area path (H > 64)
+  const bars = () => { const r = rp.querySelector('.hbars rect.b'); if (r) return r.dataset.value;
+                       const p = rp.querySelector('.hbars path.area.pos'); return p ? p.getAttribute('d') : ''; };
+  const B = window.__B = { want: -1, before: '', t0: 0, dom: null, raf: null, paint: null, bars };
+  window.addEventListener('keydown', () => {
+    B.t0 = performance.now(); B.dom = B.raf = B.paint = null;
+    requestAnimationFrame(() => {
+      B.raf = performance.now() - B.t0;
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => { B.paint = performance.now() - B.t0; };
+      ch.port2.postMessage(0);
+    });
+  }, true);
+  const check = () => {
+    if (B.dom === null && B.t0 && rp.dataset.step === String(B.want) && bars() !== B.before) B.dom = performance.now() - B.t0;
+  };
+  const opts = { subtree: true, attributes: true, childList: true, characterData: true };
+  const observe = (node) => {
+    new MutationObserver(check).observe(node, opts);
+    for (const el of node.querySelectorAll('*')) if (el.shadowRoot) observe(el.shadowRoot);
+  };
+  observe(document);
+  // steps drawn, for Play
+  B.drawn = [];
+  new MutationObserver(() => B.drawn.push([Number(rp.dataset.step), performance.now()]))
+    .observe(rp, { attributes: true, attributeFilter: ['data-step'] });
+  return true;
+}""" % RP
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+class Wire:
+    """Websocket frames of a page: bytes received, frames sent (with times)."""
+
+    def __init__(self, page):
+        self.received = 0
+        self.sent: list[float] = []
+        page.on("websocket", self._on_ws)
+
+    def _on_ws(self, ws) -> None:
+        ws.on("framereceived", lambda payload: setattr(self, "received", self.received + len(payload)))
+        ws.on("framesent", lambda payload: self.sent.append(time.perf_counter()))
+
+
+def cpu_seconds(pid: int) -> float:
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_page(browser, url: str, query: str):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    wire = Wire(page)
+    start = time.perf_counter()
+    page.goto(url + "/" + query)
+    page.wait_for_function(READY, timeout=120_000, polling="raf")
+    loaded_ms = (time.perf_counter() - start) * 1000
+    time.sleep(1.5)
+    http = page.evaluate("""() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+        .reduce((a, e) => a + (e.transferSize || 0), 0)""")
+    page.evaluate(HARNESS)
+    return context, page, wire, errors, {"load_ms": loaded_ms, "ws_first": wire.received, "http_first": http}
+
+
+def key_latency(page, presses: int) -> dict:
+    page.locator("h1").first.click()  # the focus on the page, not in the player: keys work from anywhere
+    dom, raf, paint = [], [], []
+    step = page.evaluate(f"() => Number({RP}.dataset.step)")
+    T = page.evaluate(f"() => Number({RP}.querySelector('.slider').max) + 1")
+    for k in range(presses):
+        forward = (k % 2 == 0) if step < T - 1 else False
+        want = step + 1 if forward else step - 1
+        page.evaluate("(w) => { window.__B.want = w; window.__B.before = window.__B.bars(); }", want)
+        page.keyboard.press("ArrowRight" if forward else "ArrowLeft")
+        page.wait_for_function("() => window.__B.dom !== null && window.__B.paint !== null", timeout=10_000)
+        B = page.evaluate("() => ({dom: window.__B.dom, raf: window.__B.raf, paint: window.__B.paint})")
+        dom.append(B["dom"])
+        raf.append(B["raf"])
+        paint.append(B["paint"])
+        step = want
+        time.sleep(0.3)
+    return {"dom": dom, "raf": raf, "paint": paint}
+
+
+def play_gaps(page, steps: int = 100) -> dict:
+    page.get_by_label("Play speed, steps per second").focus()
+    page.keyboard.press("End")  # 10 steps/s
+    page.locator("h1").first.click()
+    page.keyboard.press("Home")
+    time.sleep(0.5)
+    page.evaluate("() => { window.__B.drawn = []; }")
+    page.keyboard.press("p")
+    page.wait_for_function(f"() => window.__B.drawn.length >= {steps}", timeout=60_000)
+    page.keyboard.press("p")
+    drawn = page.evaluate("() => window.__B.drawn")[:steps]
+    times = [t for _, t in drawn]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    ordered = [s for s, _ in drawn] == list(range(1, steps + 1))
+    return {"max_gap": max(gaps), "median_gap": median(gaps), "ordered": ordered, "steps": len(drawn)}
+
+
+def hold(page, wire: Wire, pid: int, seconds: float = 2.0, hz: float = 30.0) -> dict:
+    page.locator("h1").first.click()
+    page.keyboard.press("Home")
+    time.sleep(2.0)  # let the Home report settle
+    n0 = len(wire.sent)
+    cpu0 = cpu_seconds(pid)
+    start = time.perf_counter()
+    page.evaluate("""([ms, hz]) => new Promise((done) => {
+        const end = performance.now() + ms;
+        const id = setInterval(() => {
+          if (performance.now() >= end) { clearInterval(id); done(); return; }
+          document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true,
+            cancelable: true, composed: true, repeat: true }));
+        }, 1000 / hz);
+      })""", [seconds * 1000, hz])
+    held_until = time.perf_counter()
+    time.sleep(2.5)
+    cpu = cpu_seconds(pid) - cpu0
+    during = [t for t in wire.sent[n0:] if t <= held_until]
+    total = len(wire.sent) - n0
+    step = page.evaluate(f"() => Number({RP}.dataset.step)")
+    return {"during": len(during), "total": total, "steps": step, "cpu_ms": cpu * 1000, "held_s": held_until - start}
+
+
+def model_change(page, wire: Wire) -> int:
+    before = wire.received
+    page.locator("[data-testid=stSelectbox]").click()
+    page.get_by_role("option", name="lstm").click()
+    page.wait_for_function(f"() => {{ try {{ return {RP}.querySelector('.grow[data-gate=f]') !== null; }} catch (e) {{ return false; }} }}",
+                           timeout=120_000)
+    time.sleep(1.5)
+    return wire.received - before
+
+
+CONTROL = """() => new Promise((done) => { const ts = [];
+  const id = setInterval(() => { ts.push(performance.now()); if (ts.length > 100) { clearInterval(id);
+    const g = ts.slice(1).map((t, i) => t - ts[i]); done(Math.max(...g)); } }, 100); })"""
+
+
+def timer_floor(browser) -> float:
+    """The largest gap of a bare 100 ms setInterval on a blank page: what this machine's load alone does."""
+    page = browser.new_page()
+    page.set_content("<p>control</p>")
+    gap = page.evaluate(CONTROL)
+    page.close()
+    return gap
+
+
+def cold_loads(browser, url: str, query: str, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        start = time.perf_counter()
+        page.goto(url + "/" + query)
+        page.wait_for_function(READY, timeout=120_000, polling="raf")
+        out.append((time.perf_counter() - start) * 1000)
+        context.close()
+    return out
+
+
+def fmt_ms(xs) -> str:
+    return f"{median(xs):.1f} / {max(xs):.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--loads", type=int, default=5)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server
+
+    port = free_port()
+    proc = start_server(port, APP)
+    url = f"http://127.0.0.1:{port}"
+    res: dict = {}
+    errors_all: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for name, query, long_query in (("default", DEFAULT, DEFAULT_LONG), ("512x500", BIG, BIG)):
+                print(f"[{name}] loading {query}", flush=True)
+                context, page, wire, errors, first = open_page(browser, url, query)
+                r = res[name] = dict(first)
+                r["keys"] = key_latency(page, args.presses)
+                print(f"[{name}] key -> DOM median/max {fmt_ms(r['keys']['dom'])} ms", flush=True)
+                r["model_change_bytes"] = model_change(page, wire)
+                errors_all += errors
+                context.close()
+                context, page, wire, errors, _ = open_page(browser, url, long_query)
+                r["play"] = play_gaps(page)
+                print(f"[{name}] play: max gap {r['play']['max_gap']:.1f} ms", flush=True)
+                r["hold"] = hold(page, wire, proc.pid)
+                print(f"[{name}] hold: {r['hold']}", flush=True)
+                r["calls"] = page.evaluate(f"() => Number({RP}.dataset.calls)")
+                errors_all += errors
+                context.close()
+            res["floor"] = timer_floor(browser)
+            context, page, wire, errors, _ = open_page(browser, url, "?cell=lstm&step=4")
+            res["lstm_keys"] = key_latency(page, args.presses)
+            errors_all += errors
+            context.close()
+            res["cold"] = cold_loads(browser, url, DEFAULT, args.loads)
+            res["cold_big"] = cold_loads(browser, url, BIG, max(2, args.loads // 2))
+            proc.terminate()
+            proc.wait(10)
+            # the same hold against a server without Streamlit's full gc.collect() after every run
+            # (runner.postScriptGC, on by default): py-spy showed it is most of a report's server CPU
+            port2 = free_port()
+            proc = start_server(port2, APP, extra_args=("--runner.postScriptGC", "false"))
+            for name, query in (("default", DEFAULT_LONG), ("512x500", BIG)):
+                context, page, wire, _, _ = open_page(browser, f"http://127.0.0.1:{port2}", query)
+                res[name]["hold_nogc"] = hold(page, wire, proc.pid)
+                context.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+    d, b = res["default"], res["512x500"]
+    rows = [
+        ("key press -> step view redrawn (DOM), median / max",
+         "178 / 288 ms (default)", "<= 16 / <= 50 ms", fmt_ms(d["keys"]["dom"]) + " ms", fmt_ms(b["keys"]["dom"]) + " ms"),
+        ("  same for an LSTM (hidden 16, 'hello world'): DOM / frame / produced, medians", "", "",
+         " / ".join(f"{median(res['lstm_keys'][k]):.1f}" for k in ("dom", "raf", "paint")) + " ms", ""),
+        ("  same, to the next frame (rAF), median / max", "", "", fmt_ms(d["keys"]["raf"]) + " ms",
+         fmt_ms(b["keys"]["raf"]) + " ms"),
+        ("  same, frame produced (post-rAF message), median / max", "", "", fmt_ms(d["keys"]["paint"]) + " ms",
+         fmt_ms(b["keys"]["paint"]) + " ms"),
+        ("Play at 10 steps/s, 100 steps: largest gap (median)", "-", "<= 150 ms",
+         f"{d['play']['max_gap']:.1f} ms ({d['play']['median_gap']:.1f})",
+         f"{b['play']['max_gap']:.1f} ms ({b['play']['median_gap']:.1f})"),
+        ("  every step drawn, in order", "", "", str(d["play"]["ordered"]), str(b["play"]["ordered"])),
+        ("  control: largest gap of a bare 100 ms timer on a blank page", "", "", f"{res['floor']:.1f} ms", ""),
+        ("frames sent while holding -> 2 s (until settled)", "one rerun per step", "<= 10",
+         f"{d['hold']['during']} ({d['hold']['total']}), {d['hold']['steps']} steps",
+         f"{b['hold']['during']} ({b['hold']['total']}), {b['hold']['steps']} steps"),
+        ("server CPU over that hold (2 s + 2.5 s settle), per message", "~100 ms per step", "~0",
+         f"{d['hold']['cpu_ms']:.0f} ms, {d['hold']['cpu_ms'] / max(d['hold']['total'], 1):.0f} ms/msg",
+         f"{b['hold']['cpu_ms']:.0f} ms, {b['hold']['cpu_ms'] / max(b['hold']['total'], 1):.0f} ms/msg"),
+        ("  same with --runner.postScriptGC false", "", "",
+         f"{d['hold_nogc']['cpu_ms']:.0f} ms, {d['hold_nogc']['cpu_ms'] / max(d['hold_nogc']['total'], 1):.0f} ms/msg"
+         f" ({d['hold_nogc']['total']} msgs)",
+         f"{b['hold_nogc']['cpu_ms']:.0f} ms, {b['hold_nogc']['cpu_ms'] / max(b['hold_nogc']['total'], 1):.0f} ms/msg"
+         f" ({b['hold_nogc']['total']} msgs)"),
+        ("times Streamlit invoked the player's JS (after load, keys, Play, hold)", "", "1", str(d["calls"]), str(b["calls"])),
+        ("websocket bytes, first load", "", "report", f"{d['ws_first']:,} B", f"{b['ws_first']:,} B"),
+        ("websocket bytes, model change (rnn -> lstm)", "", "report", f"{d['model_change_bytes']:,} B",
+         f"{b['model_change_bytes']:,} B"),
+        ("HTTP bytes of the page (app shell, cold)", "", "report", f"{d['http_first']:,} B", f"{b['http_first']:,} B"),
+        ("first load, cold browser context, median (min-max)", "~3-10 s", "no slower than now",
+         f"{median(res['cold']):.0f} ms ({min(res['cold']):.0f}-{max(res['cold']):.0f}), n={len(res['cold'])}",
+         f"{median(res['cold_big']):.0f} ms ({min(res['cold_big']):.0f}-{max(res['cold_big']):.0f}), "
+         f"n={len(res['cold_big'])}"),
+    ]
+    w = [max(len(r[i]) for r in rows + [("measure", "now (issue 9)", "target", "default", "512 x 500")]) for i in range(5)]
+    line = lambda r: "| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |"  # noqa: E731
+    print()
+    print(line(("measure", "now (issue 9)", "target", "default", "512 x 500")))
+    print("|" + "|".join("-" * (x + 2) for x in w) + "|")
+    for r in rows:
+        print(line(r))
+    print(f"\n{args.presses} presses per size; default = RNN hidden 16 x 'hello world' (length 11; Play and hold on "
+          f"length 120); 512 x 500 = RNN hidden 512 x length 500. 'now' quoted from issue 9, not measured here.")
+    print(f"console errors: {len(errors_all)}" + ("" if not errors_all else f": {errors_all[:3]}"))
+    with open("/proc/loadavg") as f:
+        print(f"load average at the end (2 cores, shared): {f.read().split()[:3]}")
+
+
+if __name__ == "__main__":
+    main()
