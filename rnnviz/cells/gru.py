@@ -17,8 +17,8 @@ from .base import (CellParams, CellType, Gate, backward_steps, exp_scaling, gate
                    scaled_transpose, time_order)
 
 GATES = (
-    Gate("r", "sigmoid", "reset gate (how much of h_{t-1} the candidate sees)"),
-    Gate("z", "sigmoid", "update gate (1 = keep h_{t-1})"),
+    Gate("r", "sigmoid", "reset gate (how much of the previous state the candidate sees)"),
+    Gate("z", "sigmoid", "update gate (1 = keep the previous state)"),
     Gate("n", "tanh", "candidate state"),
 )
 GATE_NAMES = tuple(g.name for g in GATES)
@@ -118,14 +118,15 @@ def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols=N
     onehot = f"\\;(x_t = \\text{{one-hot}}(\\texttt{{{texttt(input_label)}}}))" if input_label else ""
     r, z, n = (lt.gates[t, b, k * H + j] for k in range(3))
     h_prev, h = lt.h_prev[t, b, j], lt.h[t, b, j]
+    hp = "h_{t+1}" if lt.reverse else "h_{t-1}"  # the reverse direction starts step t from step t+1's state
     return [
-        "r, z = \\sigma(W_{i\\ast} x_t + b_{i\\ast} + W_{h\\ast} h_{t-1} + b_{h\\ast}),\\; "
-        "n = \\tanh(W_{in} x_t + b_{in} + r \\odot (W_{hn} h_{t-1} + b_{hn})),\\; h_t = (1-z) \\odot n + z \\odot h_{t-1}" + onehot,
+        f"r, z = \\sigma(W_{{i\\ast}} x_t + b_{{i\\ast}} + W_{{h\\ast}} {hp} + b_{{h\\ast}}),\\; "
+        f"n = \\tanh(W_{{in}} x_t + b_{{in}} + r \\odot (W_{{hn}} {hp} + b_{{hn}})),\\; h_t = (1-z) \\odot n + z \\odot {hp}" + onehot,
         f"r_{{t,{j}}} = \\sigma({num(lt.ih[t, b, j])} + {num(lt.hh[t, b, j])}) = {num(r)}",
         f"z_{{t,{j}}} = \\sigma({num(lt.ih[t, b, H + j])} + {num(lt.hh[t, b, H + j])}) = {num(z)}",
         f"n_{{t,{j}}} = \\tanh\\big({term(lt.ih[t, b, 2 * H + j], 'W_{in}x_t + b_{in}')} + {num(r)} \\cdot "
-        f"{term(lt.hh[t, b, 2 * H + j], 'W_{hn}h_{t-1} + b_{hn}')}\\big) = {num(n)}",
-        f"h_{{t,{j}}} = (1 - {num(z)}) \\cdot {num(n)} + {num(z)} \\cdot {term(h_prev, 'h_{t-1}')} = \\mathbf{{{num(h)}}}",
+        f"{term(lt.hh[t, b, 2 * H + j], 'W_{hn}' + hp + ' + b_{hn}')}\\big) = {num(n)}",
+        f"h_{{t,{j}}} = (1 - {num(z)}) \\cdot {num(n)} + {num(z)} \\cdot {term(h_prev, hp)} = \\mathbf{{{num(h)}}}",
     ]
 
 

@@ -122,9 +122,11 @@ def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols=N
     pre = {k: lt.ih[t, b, n * H + j] + lt.hh[t, b, n * H + j] for n, k in enumerate(GATE_NAMES)}
     gate = {k: lt.gates[t, b, n * H + j] for n, k in enumerate(GATE_NAMES)}
     c_prev, c, h = lt.c_prev[t, b, j], lt.c[t, b, j], lt.h[t, b, j]
+    # The reverse direction runs from the end: the state it starts step t from is the one of step t+1.
+    hp, cp = ("h_{t+1}", "c_{t+1}") if lt.reverse else ("h_{t-1}", "c_{t-1}")
     lines = [
-        "i,f,o = \\sigma(W_{i\\ast} x_t + b_{i\\ast} + W_{h\\ast} h_{t-1} + b_{h\\ast}),\\; g = \\tanh(\\cdots),\\; "
-        "c_t = f \\odot c_{t-1} + i \\odot g,\\; h_t = o \\odot \\tanh(c_t)" + onehot
+        f"i,f,o = \\sigma(W_{{i\\ast}} x_t + b_{{i\\ast}} + W_{{h\\ast}} {hp} + b_{{h\\ast}}),\\; g = \\tanh(\\cdots),\\; "
+        f"c_t = f \\odot {cp} + i \\odot g,\\; h_t = o \\odot \\tanh(c_t)" + onehot
     ]
     for n, k in enumerate(GATE_NAMES):
         fn = "\\tanh" if GATES[n].kind == "tanh" else "\\sigma"
@@ -132,7 +134,7 @@ def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols=N
         h_term = term(lt.hh[t, b, n * H + j], f"h\\ part + b_{{h{k}}}")
         lines.append(f"{k}_{{t,{j}}} = {fn}\\big({x_term} + {h_term}\\big) = {fn}({num(pre[k])}) = {num(gate[k])}")
     lines.append(
-        f"c_{{t,{j}}} = {num(gate['f'])} \\cdot {term(c_prev, 'c_{t-1}')} + {num(gate['i'])} \\cdot {num(gate['g'])} = {num(c)}"
+        f"c_{{t,{j}}} = {num(gate['f'])} \\cdot {term(c_prev, cp)} + {num(gate['i'])} \\cdot {num(gate['g'])} = {num(c)}"
     )
     lines.append(f"h_{{t,{j}}} = {num(gate['o'])} \\cdot \\tanh({num(c)}) = \\mathbf{{{num(h)}}}")
     return lines

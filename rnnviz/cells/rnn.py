@@ -74,9 +74,11 @@ def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols, 
     act = "\\tanh" if nonlinearity == "tanh" else "\\operatorname{relu}"
     total = lt.ih[t, b, j] + lt.hh[t, b, j]
     value = lt.h[t, b, j]
-    if s.row_major:
+    lhs = unit_symbol(s.h, j)
+    if s.row_major:  # one row per instance: unit j of instance b is row b, column j
         general = f"{s.h} = {act}({s.x} {s.w_ih} + {s.h_prev} {s.w_hh} + {s.b_ih})"
-        xl, hl = f"({s.x}{s.w_ih})_{{{j}}}", f"({s.h_prev}{s.w_hh})_{{{j}}}"
+        xl, hl = f"({s.x}{s.w_ih})_{{{b},{j}}}", f"({s.h_prev}{s.w_hh})_{{{b},{j}}}"
+        lhs = f"({s.h})_{{{b},{j}}}"
     else:
         xl, hl = f"({s.w_ih}{s.x})_{{{j}}}", f"({s.w_hh}{prev})_{{{j}}}"
         if s.b_hh:
@@ -88,7 +90,7 @@ def equation(p: CellParams, lt: LayerTrace, *, t: int, b: int, j: int, symbols, 
                  term(p.b_hh[j], f"({s.b_hh})_{{{j}}}")]
     else:
         terms = [term(x_part[j], xl), term(h_part[j], hl), term(p.b_ih[j] + p.b_hh[j], f"({s.b_ih})_{{{j}}}")]
-    filled = (f"{unit_symbol(s.h, j)} = {act}\\big(" + " + ".join(terms)
+    filled = (f"{lhs} = {act}\\big(" + " + ".join(terms)
               + f"\\big) = {act}({num(total)}) = \\mathbf{{{num(value)}}}")
     return [general + onehot, filled]
 

@@ -144,8 +144,8 @@ def trajectory_figure(
 # --- gradient flow -----------------------------------------------------------------------------
 
 def gradient_flow_figure(flows: Mapping[str, np.ndarray]) -> dict:
-    """Side-by-side heatmaps of log10 ||dL_t/dh_k|| (rows t, columns k), one per model name,
-    on one shared colour scale. NaN (k > t) stays blank."""
+    """Side-by-side heatmaps of log10 ||dL_t/dh_k|| (rows t, columns k), one per model, titled
+    with its name as given, on one shared colour scale. NaN (k > t) stays blank."""
     names = list(flows)
     if not names:
         raise ValueError("need at least one gradient-flow matrix")
@@ -170,21 +170,27 @@ def gradient_flow_figure(flows: Mapping[str, np.ndarray]) -> dict:
         layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", autorange="reversed", showgrid=False,
                                         **(dict(title=dict(text="t (loss)")) if i == 0 else dict(matches="y",
                                                                                               showticklabels=False)))
-        notes.append(dict(text=name.upper(), x=x0 + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+        notes.append(dict(text=name, x=x0 + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
                           yanchor="bottom", showarrow=False))
     layout.update(annotations=notes, coloraxis=dict(colorscale=SEQUENTIAL, cmin=lo, cmax=hi,
                                                     colorbar=dict(title=dict(text="log10 norm"))))
     return spec(data, layout)
 
 
-def gradient_decay_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, relative: bool = True) -> dict:
-    """Mean gradient norm against distance t - k, one line per model (log scale)."""
+def gradient_decay_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, relative: bool = True,
+                          mark: int | None = None) -> dict:
+    """Mean gradient norm against distance t - k, one line per model, named as given (log scale);
+    ``mark``: a dotted vertical line at that distance (where the page's sentence compares)."""
     data = [dict(type="scatter", x=np.asarray(distance, np.int32), y=f32_gaps(value), mode="lines+markers",
-                 name=name.upper(), line=dict(color=_PALETTE[i % len(_PALETTE)]))
+                 name=name, line=dict(color=_PALETTE[i % len(_PALETTE)]))
             for i, (name, (distance, value)) in enumerate(curves.items())]
     ytitle = "||dL_t/dh_k|| / ||dL_t/dh_t||" if relative else "||dL_t/dh_k||"
-    return spec(data, _layout(320, showlegend=True, xaxis=_titled("distance t - k (steps)"),
-                              yaxis=dict(type="log", title=dict(text=ytitle))))
+    layout = _layout(320, showlegend=True, xaxis=_titled("distance t - k (steps)"),
+                     yaxis=dict(type="log", title=dict(text=ytitle)))
+    if mark is not None:
+        layout["shapes"] = [dict(type="line", xref="x", yref="paper", x0=mark, x1=mark, y0=0, y1=1,
+                                 line=dict(color="#555", width=1, dash="dot"))]
+    return spec(data, layout)
 
 
 # --- what changed ------------------------------------------------------------------------------

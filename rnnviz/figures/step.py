@@ -76,8 +76,11 @@ def time_strip(step_labels: list[str], step: int, *, next_label: str | None = No
     return spec(data, layout)
 
 
-def state_bars(h_t: np.ndarray, h_prev: np.ndarray, *, unit: int, kind: str = "tanh", symbol: str = "h") -> dict:
-    """h_t per unit (top) and its change from h_{t-1} (bottom); the chosen unit outlined."""
+def state_bars(h_t: np.ndarray, h_prev: np.ndarray, *, unit: int, kind: str = "tanh", symbol: str = "h",
+               change_label: str | None = None) -> dict:
+    """h_t per unit (top) and its change from the state the step started from (bottom); the chosen
+    unit outlined. ``change_label``: the bottom title (``app.prose.change_label``: the reverse
+    direction starts from h_(t+1)); default "change from h_(t-1)"."""
     H = h_t.shape[0]
     units = np.arange(H, dtype=np.int32)
     outline = dict(width=np.where(units == unit, 3, 0).astype(np.float32), color="black")
@@ -113,7 +116,7 @@ def state_bars(h_t: np.ndarray, h_prev: np.ndarray, *, unit: int, kind: str = "t
         annotations=[
             dict(text=f"{symbol}_t, unit by unit", x=0.5, y=1.0, xref="paper", yref="paper", xanchor="center",
                  yanchor="bottom", showarrow=False, font=dict(size=15)),
-            dict(text=f"change from {symbol}_(t-1)", x=0.5, y=0.44, xref="paper", yref="paper", xanchor="center",
+            dict(text=change_label or f"change from {symbol}_(t-1)", x=0.5, y=0.44, xref="paper", yref="paper", xanchor="center",
                  yanchor="bottom", showarrow=False, font=dict(size=15)),
         ],
     )
@@ -122,8 +125,10 @@ def state_bars(h_t: np.ndarray, h_prev: np.ndarray, *, unit: int, kind: str = "t
     return spec(data, layout)
 
 
-def softmax_bars(probs: np.ndarray, labels: list[str], *, topk: int, true_next: int | None) -> dict:
-    """Next-token probabilities: top-k in colour, the true next token outlined and labelled."""
+def softmax_bars(probs: np.ndarray, labels: list[str], *, topk: int, true_next: int | None,
+                 axis_title: str = "output class") -> dict:
+    """Softmax probabilities: top-k in colour; ``true_next`` (only for a next-token model, see
+    ``app.prose.output_meaning``) outlined and labelled; ``axis_title``: what the categories are."""
     O = probs.shape[0]
     top = set(np.argsort(-probs, kind="stable")[:topk].tolist())
     widths = np.zeros(O, np.float32)
@@ -141,7 +146,7 @@ def softmax_bars(probs: np.ndarray, labels: list[str], *, topk: int, true_next: 
         height=400, margin=dict(l=56, r=16, t=40, b=40), font=FONT, plot_bgcolor="white",
         title=heading(f"softmax: top-{topk} guesses in red"), annotations=annotations,
         yaxis=dict(range=[0, 1.08], title=dict(text="probability")),
-        xaxis=dict(type="category", title=dict(text="next token")),
+        xaxis=dict(type="category", title=dict(text=axis_title)),
     )
     return spec([bar], layout)
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from ..app import prose
 from ..app.equations import unit_equations
 from ..figures import step as figures
 from . import compute, controls, session, state
@@ -42,19 +43,22 @@ def _step_views() -> None:
     labels = computed.batch.step_labels(cfg.sample)
     targets = computed.batch.targets(cfg.sample)
     t, b = cfg.step, cfg.sample
-    true_next = None if targets is None or targets[t] < 0 else int(targets[t])
+    meaning = prose.output_meaning(cfg)  # "true next" only for a next-token model
+    true_next = None if targets is None or targets[t] < 0 or not meaning.show_true_next else int(targets[t])
     next_label = None
     if true_next is not None and computed.batch.token_labels and true_next < len(computed.batch.token_labels):
         next_label = computed.batch.token_labels[true_next]
     lt = viewed_layer(cfg, computed)
     symbol = state_symbol(cfg)
     strip = figures.time_strip(labels, t, next_label=next_label)
-    bars = figures.state_bars(lt.h[t, b], lt.h_prev[t, b], unit=cfg.unit, kind=state_kind(cfg), symbol=symbol)
+    bars = figures.state_bars(lt.h[t, b], lt.h_prev[t, b], unit=cfg.unit, kind=state_kind(cfg), symbol=symbol,
+                              change_label=prose.change_label(cfg, symbol))
     softmax = None
     if computed.trace.probs is not None:
         controls.widget("topk", cfg, container=st.columns([3, 2])[1])
         out_labels = _output_labels(computed, computed.trace.probs.shape[-1])
-        softmax = figures.softmax_bars(computed.trace.probs[t, b], out_labels, topk=cfg.topk, true_next=true_next)
+        softmax = figures.softmax_bars(computed.trace.probs[t, b], out_labels, topk=cfg.topk, true_next=true_next,
+                                       axis_title=meaning.axis_title)
     # one chart for all step views: each changed chart is drawn anew in the browser
     show(figures.step_figure(strip, bars, softmax), key=STEP_VIEWS)
     if softmax is None:
