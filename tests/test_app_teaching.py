@@ -133,7 +133,7 @@ def test_forget_bias_panel_keeps_more_on_its_cell_path():
     text = sentence_of(at)
     assert f"in the fresh LSTM with forget bias 1, mean f = {f.mean():.2f}" in text
     table = next(m for m in markdown(at) if m.startswith("| panel |"))
-    assert f"| f: {f.mean():.2f}," in next(r for r in table.splitlines() if r.startswith("| LSTM, forget bias 1 |"))
+    assert f"| f {f.mean():.2f};" in next(r for r in table.splitlines() if r.startswith("| LSTM, forget bias 1 |"))
 
 
 @pytest.mark.parametrize("name", pretrained.names())
@@ -238,7 +238,8 @@ def test_relu_page_does_not_say_blue_negative():
     assert figure(at, "heatmap")["data"][0]["colorscale"] == "Viridis"
     assert "blue negative" not in story(at) and "ReLU states are never negative" in story(at)
     neuron = explore("Neuron over text", nonlinearity="relu")
-    assert figure(neuron, "neuron_text")["data"][0]["colorscale"] == "Viridis"
+    heat = figure(neuron, "neuron_text")["data"][0]
+    assert heat["colorscale"] == "Viridis" and heat["zmin"] == 0  # "dark purple at 0"
     assert all("blue negative" not in m for m in markdown(neuron))
     tanh = explore("Neuron over text")
     assert figure(tanh, "neuron_text")["data"][0]["colorscale"] == "RdBu_r"
@@ -311,3 +312,66 @@ def test_tensorflow_equation_names_row_b_column_j():
     at = open_app(**codec.to_query(presets.preset_config("tensorflow")), sample=2, unit=1)
     filled = at.latex[1].value
     assert "(X_tW_x)_{2,1}" in filled and "(Y_t)_{2,1}" in filled
+
+
+def test_sampling_caption_counts_the_draws_outside_the_top_5():
+    from test_app_train import train_until_done
+    from rnnviz import train
+
+    at = train_until_done(open_app(tab="Train"), "tyger", steps=20)
+    at.slider(key="sample_temperature").set_value(3.0)
+    rerun(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Under each sampled character"))
+    assert "at a high temperature, a surprise" not in caption
+    trained = at.session_state["trained_here"]
+    g = train.sample(trained.model, trained.vocab, length=200, temperature=3.0, top_k=5, seed=0)
+    outside = sum(int(i) not in {int(k) for k in top} for i, top in zip(g.ids, g.top_ids))
+    assert outside > 0 and f"here {outside} of the 200 drawn characters were outside it" in caption
+
+
+def test_a_model_trained_here_joins_the_fresh_panels():
+    from test_app_train import train_until_done
+
+    at = train_until_done(open_app(tab="Train"), "brackets", steps=30)
+    at.query_params["tab"] = "Explore"
+    rerun(at)
+    at.segmented_control(key="explore_view").set_value("Vanishing gradients")
+    rerun(at)
+    names = [d["name"] for d in figure(at, "gradient_flow")["data"]]
+    assert names == ["RNN", "LSTM", "GRU", "model trained here"]
+    check_sentence_against_the_curves(at, lambda n: "the model trained here" if n == "model trained here" else fresh(n))
+    intro = next(m for m in markdown(at) if m.startswith("How much does the loss"))
+    assert "and for the page's model trained here on the same input" in intro
+
+
+@pytest.mark.parametrize("params", [
+    {"inputs": "notebook"},
+    {"inputs": "tf_example", "output_size": 0},
+    {"inputs": "random_dense", "length": 30},
+    {"init": "class", "scale": 0.01},
+    {"init": "torch_default", "cell": "gru"},
+    {"nonlinearity": "relu", "scale": 5.0},  # the ReLU RNN is certain of its guesses: L_t = 0
+    {"layers": 3, "bidirectional": 1, "cell": "lstm"},
+    {"inputs": "random_ids", "length": 120, "hidden": 100},
+])
+def test_gradient_sentence_matches_the_curves_in_every_input_mode_and_scheme(params):
+    at = explore("Vanishing gradients", **params)
+    check_sentence_against_the_curves(at, fresh)
+
+
+def test_a_saturated_relu_rnn_is_said_to_have_no_value_and_why():
+    at = explore("Vanishing gradients", nonlinearity="relu", scale=5.0)
+    rnn = decode(next(c for c in figure(at, "gradient_decay")["data"] if c["name"] == "RNN (ReLU)")["y"])
+    assert np.isnan(rnn[7])  # nothing drawn at d = 7 ...
+    # ... because the model's own guess is certain: L_t = 0 (the heatmap's diagonal, by hand from its log10)
+    z = decode(next(d for d in figure(at, "gradient_flow")["data"] if d["name"] == "RNN (ReLU)")["z"]).astype(float)
+    model = init_model("rnn", 8, 16, 8, init="uniform", scale=5.0, seed=0, nonlinearity="relu")
+    chars = sorted(set(HELLO))
+    probs = forward(model, np.array([chars.index(c) for c in HELLO])[:, None]).probs[:, 0]
+    assert (probs.max(-1)[1:] == 1.0).all()  # saturated softmax from step 1 on
+    drawn = z[np.isfinite(z)]
+    assert np.diag(z)[1:].max() == drawn.min() > -100  # log10 0 drawn at the bottom of the finite range
+    assert figure(at, "gradient_flow")["layout"]["coloraxis"]["cmin"] == pytest.approx(float(drawn.min()), rel=1e-6)
+    text = sentence_of(at)
+    assert "no value for the fresh RNN (ReLU) at this distance (at some steps its softmax is saturated" in text
+    assert "overflowed" not in text

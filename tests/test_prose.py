@@ -35,8 +35,8 @@ def cfg_of(**params):
 # --- item 1: vanishing gradients ------------------------------------------------------------------
 
 def panel(name, curve, *, cell="rnn", norm=2.0, radius=(1.5,), fresh=True, gate=None, layers=1, nonlinearity="tanh"):
-    return prose.FlowPanel(name, f"the {name}", cell, np.asarray(curve, float), radius, norm, "U(±0.5)", fresh, gate,
-                           layers, nonlinearity)
+    return prose.FlowPanel(name, f"the {name}", cell, np.asarray(curve, float), radius, norm, fresh, gate, layers,
+                           nonlinearity)
 
 
 def numbers_in(sentence: str) -> dict[str, float]:
@@ -70,8 +70,14 @@ def test_gradient_sentence_says_which_panels_explode():
 def test_gradient_sentence_compares_two_panels_and_reports_missing_values():
     two = prose.gradient_sentence([panel("before", [1, 0.1, 1e-4]), panel("after", [1, 0.9, 0.4])], 2)
     assert "shrinks in both (vanishing), more slowly in the after than in the before" in two
-    overflowed = prose.gradient_sentence([panel("RNN", [1, np.inf, np.nan]), panel("GRU", [1, 0.5, 0.2], cell="gru")], 2)
-    assert "no value for the RNN" in overflowed and "0.2× in the GRU" in overflowed
+    gap = prose.flow_gap(np.array([[1.0, np.nan], [np.inf, 2.0]]))
+    assert gap == "its gradients overflowed"
+    overflowed = prose.gradient_sentence([replace(panel("RNN", [1, np.inf, np.nan]), gap=gap),
+                                          panel("GRU", [1, 0.5, 0.2], cell="gru")], 2)
+    assert "no value for the RNN at this distance (its gradients overflowed)" in overflowed
+    assert "0.2× in the GRU" in overflowed
+    assert "softmax is saturated" in prose.flow_gap(np.array([[0.06, np.nan], [0.0, 0.0]]))
+    assert prose.flow_gap(np.array([[1.0, np.nan], [0.5, 2.0]])) == ""
     assert "no value at distance d = 5" in prose.gradient_sentence([panel("RNN", [1, 0.5])], 5)
 
 
@@ -138,9 +144,9 @@ def test_gradient_table_lists_each_panel_with_its_numbers():
     table = prose.gradient_table([panel("RNN", [1, 0.5, 0.08]),
                                   panel("LSTM", [1, 0.3, 0.019], cell="lstm", radius=(1.17, 1.13, 1.25, 1.22), gate=gate)], 2)
     rows = table.splitlines()
-    assert rows[0].startswith("| panel | W_hh | ρ(W_hh) per block") and "gradient at d = 2" in rows[0]
-    assert rows[2] == "| RNN | U(±0.5) | 1.50 | 2.00 | — | 0.08 |"
-    assert rows[3] == "| LSTM | U(±0.5) | i 1.17 · f 1.13 · g 1.25 · o 1.22 | 2.00 | f: 0.48, 0.012 | 0.019 |"
+    assert rows[0].startswith("| panel | ρ(W_hh) per block") and "at d = 2 |" in rows[0]
+    assert rows[2] == "| RNN | 1.50 | 2.00 | — | 0.08 |"
+    assert rows[3] == "| LSTM | i 1.17 · f 1.13 · g 1.25 · o 1.22 | 2.00 | f 0.48; 0.012 | 0.019 |"
 
 
 def test_forget_bias_one_sets_the_forget_gate_bias_only():

@@ -228,11 +228,11 @@ class FlowPanel:
     curve: np.ndarray  # the decay curve drawn: mean ||dL_t/dh_(t-d)|| / ||dL_t/dh_t|| for d = 0..T-1
     radius: tuple[float, ...]  # spectral radius of each gate block of W_hh (analysis.recurrent_radius)
     norm: float  # spectral norm of W_hh (a vanilla RNN's per-step bound)
-    weights: str  # where W_hh comes from: "U(±0.5)", "trained, 1,000 steps"
     fresh: bool  # freshly initialised (not trained)
     gate: GatePath | None = None  # the carry gate's mean and product over the distance shown
     layers: int = 1
     nonlinearity: str = "tanh"
+    gap: str = ""  # why the curve has no value somewhere (flow_gap), said when the sentence skips it
 
 
 def _g(value: float) -> str:
@@ -278,7 +278,7 @@ def gradient_sentence(panels: list[FlowPanel], distance: int) -> str:
             f"{_series(parts)}, relative to its size at h_t. ")
     grow = [p.spoken for p, r in ranked if r > 1]
     shrink = [p.spoken for p, r in ranked if r <= 1]
-    whole = "all three" if len(ranked) == 3 else "both" if len(ranked) == 2 else f"all {len(ranked)}"
+    whole = {2: "both", 3: "all three", 4: "all four", 5: "all five"}.get(len(ranked), f"all {len(ranked)}")
     if grow and shrink:
         text += f"It grows (exploding) in {_series(grow)} and shrinks (vanishing) in {_series(shrink)}. "
     elif len(ranked) == 1:
@@ -290,10 +290,22 @@ def gradient_sentence(panels: list[FlowPanel], distance: int) -> str:
     else:
         slow, fast = ranked[0][0].spoken, ranked[-1][0].spoken
         text += f"It shrinks in {whole} (vanishing): most slowly in {slow}, fastest in {fast}. "
-    missing = [p.spoken for p in panels if all(p is not q for q, _ in measured)]
-    if missing:
-        text += f"There is no value for {_series(missing)} at this distance (its gradients overflowed). "
+    for p in panels:
+        if all(p is not q for q, _ in measured):
+            text += f"There is no value for {p.spoken} at this distance{f' ({p.gap})' if p.gap else ''}. "
     return text + _explanations(panels, d)
+
+
+def flow_gap(norms: np.ndarray) -> str:
+    """Why a gradient-flow matrix ``G[t, k] = ||dL_t/dh_k||`` leaves relative values undefined, if it does."""
+    g = np.asarray(norms, np.float64)
+    lower = g[np.tril_indices(g.shape[0])]
+    if not np.isfinite(lower).all():
+        return "its gradients overflowed"
+    if (np.diag(g) == 0).any():
+        return ("at some steps its softmax is saturated: it is certain of its own guess, so L_t and ∂L_t/∂h_t are 0 "
+                "and there is nothing to compare")
+    return ""
 
 
 def _explanations(panels: list[FlowPanel], d: int) -> str:
@@ -311,7 +323,7 @@ def _explanations(panels: list[FlowPanel], d: int) -> str:
         if p.cell == "lstm" and p.fresh and p.gate is not None and 0.4 <= p.gate.mean <= 0.6:
             note = (f"A fresh LSTM's forget gates average about σ(0) = 0.5 (mean f = {p.gate.mean:.2f} in "
                     f"{p.spoken}), so the path through its cell state alone keeps Π f ≈ {_g(p.gate.product)} over "
-                    f"{d} steps. That path becomes an LSTM's long memory once its forget gates learn values near 1")
+                    f"{d} step{'s' if d > 1 else ''}. That path becomes an LSTM's long memory once its forget gates learn values near 1")
             for q in panels:  # the other LSTMs on screen whose forget gates are higher: say what they keep
                 if q is not p and q.cell == "lstm" and q.gate is not None and q.gate.mean > p.gate.mean:
                     note += (f"; in {q.spoken}, mean f = {q.gate.mean:.2f} and the cell path keeps "
@@ -322,19 +334,19 @@ def _explanations(panels: list[FlowPanel], d: int) -> str:
 
 
 def gradient_table(panels: list[FlowPanel], distance: int) -> str:
-    """A Markdown table beside the decay plot: per panel, the recurrent weights (origin, spectral
-    radius per gate block, spectral norm), the carry gate and the relative gradient at ``distance``."""
+    """A Markdown table beside the decay plot: per panel, the recurrent weights (spectral radius
+    per gate block, spectral norm), the carry gate and the relative gradient at ``distance``."""
     d = distance
-    rows = [f"| panel | W_hh | ρ(W_hh) per block | ‖W_hh‖₂ | carry gate: mean, Π over {d} steps | gradient at d = {d} |",
-            "|---|---|---|---|---|---|"]
+    rows = [f"| panel | ρ(W_hh) per block | ‖W_hh‖₂ | carry gate: mean; Π over {d} step{'s' if d > 1 else ''} | "
+            f"at d = {d} |",
+            "|---|---|---|---|---|"]
     for p in panels:
         names = [g.name for g in cells.get(p.cell).gates]
         radius = (f"{p.radius[0]:.2f}" if len(p.radius) == 1
                   else " · ".join(f"{n} {r:.2f}" for n, r in zip(names, p.radius)))
-        gate = f"{p.gate.gate}: {p.gate.mean:.2f}, {_g(p.gate.product)}" if p.gate else "—"
+        gate = f"{p.gate.gate} {p.gate.mean:.2f}; {_g(p.gate.product)}" if p.gate else "—"
         ratio = float(p.curve[d]) if d < p.curve.size else float("nan")
-        rows.append(f"| {p.name} | {p.weights} | {radius} | {p.norm:.2f} | {gate} | "
-                    f"{_g(ratio) if np.isfinite(ratio) else '—'} |")
+        rows.append(f"| {p.name} | {radius} | {p.norm:.2f} | {gate} | {_g(ratio) if np.isfinite(ratio) else '—'} |")
     return "\n".join(rows)
 
 

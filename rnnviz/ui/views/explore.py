@@ -142,7 +142,6 @@ class _Entry:
     name: str
     spoken: str
     model: object  # RNNModel
-    weights: str
     fresh: bool
     token: tuple  # identifies the model for the cache
 
@@ -173,13 +172,23 @@ def _fresh_entries(cfg: Config, computed: Computed) -> tuple[str, np.ndarray, li
     for cell in cells.CELLS:
         model = fresh_model(cfg, cell=cell, hidden=hidden, layers=1, bidirectional=False)
         name = cell.upper() + (" (ReLU)" if model.nonlinearity == "relu" else "")
-        entries.append(_Entry(name, f"the fresh {name}", model, weights, True, (cell,) + base))
+        entries.append(_Entry(name, f"the fresh {name}", model, True, (cell,) + base))
         if cell == "lstm" and forget:
             entries.append(_Entry("LSTM, forget bias 1", "the fresh LSTM with forget bias 1", with_forget_bias(model),
-                                  weights + ", b_f = 1", True, ("lstm-forget-1",) + base))
+                                  True, ("lstm-forget-1",) + base))
     intro = ("for a **freshly initialised** RNN, LSTM and GRU reading the page's input, with the sidebar's initialisation "
-             f"({weights}, weight seed {cfg.weight_seed}) and {hidden} hidden units.")
-    return intro, x, entries
+             f"({weights}, weight seed {cfg.weight_seed}) and {hidden} hidden units")
+    external = session.external_model(cfg)  # a model trained here or uploaded: compare it too
+    if external is not None:
+        digest, model, _ = external
+        name = "model trained here" if cfg.weights == "session" else "uploaded model"
+        if model.bidirectional:
+            st.caption(f"The page's {name} is bidirectional: its gradients flow both ways, so it is not drawn here.")
+        else:
+            layer = " (its layer 0)" if model.num_layers > 1 else ""
+            entries.append(_Entry(name, f"the {name}", model, False, ("page", digest)))
+            intro += f", and for the page's {name}{layer} on the same input"
+    return intro + ".", x, entries
 
 
 def _trained_entries() -> tuple[str, np.ndarray, list[_Entry]]:
@@ -193,9 +202,8 @@ def _trained_entries() -> tuple[str, np.ndarray, list[_Entry]]:
     H = card.hidden_size
     init = f"U(±1/√{H}) = U(±{1 / np.sqrt(H):.3g})" if t.init == "uniform" else t.init
     entries = [
-        _Entry(f"{name} before training", f"{name} before training", before, init, True, ("shipped", name, "before")),
-        _Entry(f"{name} after training", f"{name} after training", model, f"trained, {t.steps:,} steps", False,
-               ("shipped", name, "after")),
+        _Entry(f"{name} before training", f"{name} before training", before, True, ("shipped", name, "before")),
+        _Entry(f"{name} after training", f"{name} after training", model, False, ("shipped", name, "after")),
     ]
     st.code(text, language=None)
     intro = (f"for the shipped **{name}** ({card.describe_model()}) **before** training (its seeded start, seed "
@@ -226,10 +234,11 @@ def _gradients(cfg: Config, computed: Computed) -> None:
         d = st.slider("Compare at distance d (steps back)", 1, T - 1, d, key=f"flow_distance_{T}")
     panels = [prose.FlowPanel(
         e.name, e.spoken, e.model.cell, curves[e.name][1], tuple(analysis.recurrent_radius(e.model.layers[0][0].w_hh)),
-        float(analysis.recurrent_norm(e.model.layers[0][0].w_hh).max()), e.weights, e.fresh,
-        analysis.gate_path(e.model, x, d), e.model.num_layers, e.model.nonlinearity) for e in entries]
+        float(analysis.recurrent_norm(e.model.layers[0][0].w_hh).max()), e.fresh,
+        analysis.gate_path(e.model, x, d), e.model.num_layers, e.model.nonlinearity, prose.flow_gap(flows[e.name]))
+        for e in entries]
     st.markdown(prose.gradient_sentence(panels, d))
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     with left:
         show(figures.gradient_decay_figure(curves, mark=d), key="gradient_decay")
     right.markdown(prose.gradient_table(panels, d))
