@@ -193,13 +193,12 @@ def recurrent_radius(w_hh: np.ndarray) -> np.ndarray:
     return np.array([np.abs(np.linalg.eigvals(w[k * H:(k + 1) * H])).max() for k in range(w.shape[0] // H)])
 
 
-def recurrent_norm(w_hh: np.ndarray) -> np.ndarray:
-    """Largest singular value (spectral norm) of each gate block of ``W_hh``. For a one-layer
-    vanilla RNN it bounds the decay: each step multiplies dL/dh by W_hh^T diag(act'), and
-    |act'| <= 1 for tanh and ReLU, so the gradient shrinks at least this much per step when < 1."""
-    w = np.asarray(w_hh, np.float64)
-    H = w.shape[1]
-    return np.array([np.linalg.norm(w[k * H:(k + 1) * H], 2) for k in range(w.shape[0] // H)])
+def recurrent_norm(w_hh: np.ndarray) -> float:
+    """Largest singular value (spectral norm) of ``W_hh`` (all gate blocks stacked). For a
+    one-layer vanilla RNN it bounds the decay: each step back multiplies dL/dh by
+    W_hh^T diag(act'), and |act'| <= 1 for tanh and ReLU, so when it is < 1 the gradient shrinks
+    at least that much per step."""
+    return float(np.linalg.norm(np.asarray(w_hh, np.float64), 2))
 
 
 @dataclass

@@ -78,7 +78,8 @@ def test_gradient_sentence_compares_two_panels_and_reports_missing_values():
     assert "0.2× in the GRU" in overflowed
     assert "softmax is saturated" in prose.flow_gap(np.array([[0.06, np.nan], [0.0, 0.0]]))
     assert prose.flow_gap(np.array([[1.0, np.nan], [0.5, 2.0]])) == ""
-    assert "no value at distance d = 5" in prose.gradient_sentence([panel("RNN", [1, 0.5])], 5)
+    assert "No model on screen has a value at distance d = 5. The RNN: the input is shorter than that." == \
+        prose.gradient_sentence([panel("RNN", [1, 0.5])], 5)
 
 
 def test_the_norm_bound_is_said_only_when_it_holds_and_then_it_holds():
@@ -90,14 +91,14 @@ def test_the_norm_bound_is_said_only_when_it_holds_and_then_it_holds():
             model = init_model("rnn", 6, 12, 6, init="uniform", scale=0.12, seed=seed, nonlinearity=nonlinearity)
             w = model.layers[0][0].w_hh
             norm = float(np.linalg.svd(w, compute_uv=False)[0])  # independent of analysis.recurrent_norm
-            assert norm < 1 and analysis.recurrent_norm(w)[0] == pytest.approx(norm)
+            assert norm < 1 and analysis.recurrent_norm(w) == pytest.approx(norm)
             g = analysis.gradient_flow(model, ids)
             lower = np.tril_indices(30, -1)
             back = g[lower] / g[lower[0], lower[1] + 1]  # ||dL_t/dh_(k-1)|| / ||dL_t/dh_k||
             assert np.all(back[np.isfinite(back)] <= norm + 1e-12)
             curve = analysis.decay_curve(g)[1]
             s = prose.gradient_sentence([panel("RNN", curve, norm=norm, nonlinearity=nonlinearity)], 5)
-            assert f"‖W_hh‖₂ = {norm:.2f} < 1 and |{nonlinearity}′| ≤ 1" in s
+            assert f"‖W_hh‖₂ = {norm:.2g} < 1 and |{nonlinearity}′| ≤ 1" in s
     wide = prose.gradient_sentence([panel("RNN", [1, 0.5, 0.2], norm=1.3)], 2)
     assert "‖W_hh‖₂" not in wide  # above 1 there is no such bound
     stacked = prose.gradient_sentence([panel("RNN", [1, 0.5, 0.2], norm=0.5, layers=2)], 2)
@@ -136,7 +137,9 @@ def test_recurrent_radius_and_norm_of_hand_matrices():
     shear = np.array([[0.5, 3.0], [0.0, 0.5]])  # eigenvalues 0.5: radius 0.5, norm > 3
     stacked = np.vstack([rotation, shear])  # two gate blocks of a 2-unit cell
     np.testing.assert_allclose(analysis.recurrent_radius(stacked), [2.0, 0.5])
-    np.testing.assert_allclose(analysis.recurrent_norm(stacked), [2.0, np.linalg.norm(shear, 2)])
+    # the stacked matrix's largest singular value: sqrt of the largest eigenvalue of W^T W, by hand
+    assert analysis.recurrent_norm(stacked) == pytest.approx(np.sqrt(np.linalg.eigvalsh(stacked.T @ stacked).max()))
+    assert "= 0.996 < 1" in prose.gradient_sentence([panel("RNN", [1, 0.5, 0.2], norm=0.9964)], 2)
 
 
 def test_gradient_table_lists_each_panel_with_its_numbers():
@@ -324,10 +327,18 @@ def test_class_preset_draws_what_MinimalRNN_draws():
 
 def test_class_draws_say_what_is_not_reproduced():
     cfg = presets.preset_config("class")
-    for change in ({"cell": "lstm"}, {"scale": 0.5}, {"layers": 2}):
+    for change in ({"cell": "lstm"}, {"layers": 2}, {"bidirectional": True}):
         other, _ = from_values(change, base=cfg)
         s = prose.weights_sentence(other, trained=None, uploaded=False)
-        assert "exactly" not in s and "not what a MinimalRNN holds" in s
+        assert "exactly" not in s and "the class itself is a one-layer, one-direction vanilla RNN" in s
+    scaled, _ = from_values({"scale": 0.5}, base=cfg)
+    s = prose.weights_sentence(scaled, trained=None, uploaded=False)
+    assert "those of `MinimalRNN(10, 20, 5, seed=0)` times 50" in s
+    np.testing.assert_allclose(build_model(scaled).layers[0][0].w_hh, 50 * build_model(cfg).layers[0][0].w_hh)
+    bare, _ = from_values({"output_size": 0}, base=cfg)
+    s = prose.weights_sentence(bare, trained=None, uploaded=False)
+    assert "the Wxh and Whh of `MinimalRNN(10, 20, O, seed=0)` for any O" in s
+    np.testing.assert_array_equal(build_model(bare).layers[0][0].w_hh, build_model(cfg).layers[0][0].w_hh)
     lstm, _ = from_values({"cell": "lstm"}, base=cfg)
     m = class_model("lstm", 10, 20, 5, scale=0.01, seed=0)
     np.testing.assert_array_equal(build_model(lstm).layers[0][0].w_hh, m.layers[0][0].w_hh)

@@ -119,15 +119,20 @@ def class_draws(cfg: Config) -> str:
     seed = cfg.weight_seed
     call = f"`MinimalRNN({cfg.input_size}, {cfg.hidden}, {cfg.output_size}, seed={seed})`"
     recipe = f"np.random.seed({seed}), then randn·{cfg.scale:g}"
-    exact = (cfg.cell == "rnn" and cfg.layers == 1 and not cfg.bidirectional and cfg.output_size > 0
-             and cfg.scale == MINIMAL_SCALE)
-    if exact:
+    same_shape = cfg.cell == "rnn" and cfg.layers == 1 and not cfg.bidirectional
+    if same_shape and cfg.output_size > 0 and cfg.scale == MINIMAL_SCALE:
         return (f"Its weights are random, and exactly those of {call}: {recipe} for Wxh "
                 f"({cfg.hidden} × {cfg.input_size}), Whh ({cfg.hidden} × {cfg.hidden}) and Why "
                 f"({cfg.output_size} × {cfg.hidden}) in that order, biases zero")
+    if same_shape and cfg.output_size > 0:
+        return (f"Its weights are random, drawn the class's way ({recipe} for Wxh, Whh, Why, biases zero): those of "
+                f"{call} times {cfg.scale / MINIMAL_SCALE:g}, since the class itself scales by {MINIMAL_SCALE:g}")
+    if same_shape and cfg.scale == MINIMAL_SCALE:
+        return (f"Its weights are random, drawn the class's way ({recipe} for Wxh, then Whh, biases zero): the Wxh "
+                f"and Whh of `MinimalRNN({cfg.input_size}, {cfg.hidden}, O, seed={seed})` for any O, without the "
+                "class's output layer")
     return (f"Its weights are random, drawn the class's way ({recipe} for each weight matrix in turn, biases zero); "
-            f"the class itself draws the same numbers only for a one-layer, one-direction vanilla RNN with an output "
-            f"layer and scale {MINIMAL_SCALE:g}, so these are not what a MinimalRNN holds")
+            "the class itself is a one-layer, one-direction vanilla RNN, so it holds none of these matrices")
 
 
 def previous_state(cfg: Config, symbol: str = "h") -> str:
@@ -227,7 +232,7 @@ class FlowPanel:
     cell: str
     curve: np.ndarray  # the decay curve drawn: mean ||dL_t/dh_(t-d)|| / ||dL_t/dh_t|| for d = 0..T-1
     radius: tuple[float, ...]  # spectral radius of each gate block of W_hh (analysis.recurrent_radius)
-    norm: float  # spectral norm of W_hh (a vanilla RNN's per-step bound)
+    norm: float  # spectral norm of W_hh, gate blocks stacked (a one-layer vanilla RNN's per-step bound)
     fresh: bool  # freshly initialised (not trained)
     gate: GatePath | None = None  # the carry gate's mean and product over the distance shown
     layers: int = 1
@@ -260,10 +265,6 @@ def _series(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _gate_word(panel: FlowPanel) -> str:
-    return {"f": "forget", "z": "update"}.get(panel.gate.gate, panel.gate.gate) if panel.gate else ""
-
-
 def gradient_sentence(panels: list[FlowPanel], distance: int) -> str:
     """What the decay curves on screen show at ``distance``: each panel's mean relative gradient
     there, which grow and which shrink, fastest and slowest; then only explanations whose
@@ -271,7 +272,10 @@ def gradient_sentence(panels: list[FlowPanel], distance: int) -> str:
     d = distance
     measured = [(p, float(p.curve[d])) for p in panels if d < p.curve.size and np.isfinite(p.curve[d])]
     if not measured:
-        return f"There is no value at distance d = {d} to compare (the input is too short, or the gradients overflowed)."
+        text = f"No model on screen has a value at distance d = {d}. "
+        for p in panels:
+            text += f"{p.spoken[0].upper()}{p.spoken[1:]}: {p.gap or 'the input is shorter than that'}. "
+        return text.strip()
     ranked = sorted(measured, key=lambda pr: -pr[1])
     parts = [f"{_g(r)}× in {p.spoken}" for p, r in ranked]
     text = (f"At distance d = {d}, the gradient that reaches back from L_t to h_(t−{d}) is on average "
@@ -308,22 +312,34 @@ def flow_gap(norms: np.ndarray) -> str:
     return ""
 
 
+def _below_one(x: float) -> str:
+    """``x`` < 1 written with enough digits that it reads below 1 (0.996, not 1.00)."""
+    for digits in (2, 3, 4, 6):
+        text = f"{x:.{digits}g}"
+        if float(text) < 1:
+            return text
+    return repr(x)
+
+
 def _explanations(panels: list[FlowPanel], d: int) -> str:
     notes = []
     for p in panels:
         ratio = float(p.curve[d]) if d < p.curve.size else float("nan")
-        if p.cell == "rnn" and p.layers == 1 and p.norm < 1:
-            # dL_t/dh_(k-1) = W_hh^T diag(act'(pre_k)) dL_t/dh_k, |act'| <= 1: a bound, whatever the input
-            notes.append(f"In {p.spoken}, ‖W_hh‖₂ = {p.norm:.2f} < 1 and |{p.nonlinearity}′| ≤ 1, so every step "
-                         f"back multiplies the gradient's norm by at most {p.norm:.2f}.")
-        elif p.cell == "rnn" and ratio > 1:
+        if p.cell != "rnn" or p.layers != 1:  # with a layer above, the gradient also flows through it
+            continue
+        if p.norm < 1:
+            # dL_t/dh_(k-1) = W_hh^T diag(act'(pre_k)) dL_t/dh_k with |act'| <= 1: a bound, whatever the input
+            notes.append(f"In {p.spoken}, ‖W_hh‖₂ = {_below_one(p.norm)} < 1 and |{p.nonlinearity}′| ≤ 1, so every "
+                         "step back multiplies the gradient's norm by at most ‖W_hh‖₂.")
+        elif ratio > 1:
             notes.append(f"In {p.spoken} every step back multiplies the gradient by W_hhᵀ·diag({p.nonlinearity}′); "
                          f"with ρ(W_hh) = {p.radius[0]:.2f} > 1 that can exceed 1 while the units are not saturated.")
     for p in panels:
         if p.cell == "lstm" and p.fresh and p.gate is not None and 0.4 <= p.gate.mean <= 0.6:
             note = (f"A fresh LSTM's forget gates average about σ(0) = 0.5 (mean f = {p.gate.mean:.2f} in "
                     f"{p.spoken}), so the path through its cell state alone keeps Π f ≈ {_g(p.gate.product)} over "
-                    f"{d} step{'s' if d > 1 else ''}. That path becomes an LSTM's long memory once its forget gates learn values near 1")
+                    f"{d} step{'s' if d > 1 else ''}. That path becomes an LSTM's long memory once its forget gates "
+                    "learn values near 1")
             for q in panels:  # the other LSTMs on screen whose forget gates are higher: say what they keep
                 if q is not p and q.cell == "lstm" and q.gate is not None and q.gate.mean > p.gate.mean:
                     note += (f"; in {q.spoken}, mean f = {q.gate.mean:.2f} and the cell path keeps "

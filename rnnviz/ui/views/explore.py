@@ -162,9 +162,9 @@ def _fresh_entries(cfg: Config, computed: Computed) -> tuple[str, np.ndarray, li
     if notes:
         st.caption("To stay fast this view uses " + " and ".join(notes) + ".")
     forget = st.toggle("Add a fresh LSTM with forget-gate bias 1 (b_if = 1, b_hf = 0)", key="flow_forget_bias",
-                       help="A common initialisation (Gers et al. 2000; Jozefowicz et al. 2015; Keras' unit_forget_bias): "
-                            "the forget gates start near σ(1) = 0.73 instead of σ(0) = 0.5. The other weights are the "
-                            "fresh LSTM's.")
+                       help="A common initialisation (Gers et al. 2000; Jozefowicz et al. 2015; Keras' "
+                            "unit_forget_bias): the forget gates start near σ(1) = 0.73 instead of σ(0) = 0.5. The "
+                            "other weights are the fresh LSTM's.")
     weights = prose.init_description(cfg, hidden)
     base = (cfg.input_size, hidden, cfg.output_size, cfg.init, cfg.scale, cfg.zero_bias, cfg.weight_seed,
             cfg.nonlinearity)
@@ -176,8 +176,8 @@ def _fresh_entries(cfg: Config, computed: Computed) -> tuple[str, np.ndarray, li
         if cell == "lstm" and forget:
             entries.append(_Entry("LSTM, forget bias 1", "the fresh LSTM with forget bias 1", with_forget_bias(model),
                                   True, ("lstm-forget-1",) + base))
-    intro = ("for a **freshly initialised** RNN, LSTM and GRU reading the page's input, with the sidebar's initialisation "
-             f"({weights}, weight seed {cfg.weight_seed}) and {hidden} hidden units")
+    intro = ("for a **freshly initialised** RNN, LSTM and GRU reading the page's input, with the sidebar's "
+             f"initialisation ({weights}, weight seed {cfg.weight_seed}) and {hidden} hidden units")
     external = session.external_model(cfg)  # a model trained here or uploaded: compare it too
     if external is not None:
         digest, model, _ = external
@@ -206,8 +206,9 @@ def _trained_entries() -> tuple[str, np.ndarray, list[_Entry]]:
         _Entry(f"{name} after training", f"{name} after training", model, False, ("shipped", name, "after")),
     ]
     st.code(text, language=None)
+    optimizer = prose.OPTIMIZER_NAMES.get(t.optimizer, t.optimizer)
     intro = (f"for the shipped **{name}** ({card.describe_model()}) **before** training (its seeded start, seed "
-             f"{card.seed}, {init}) and **after** {t.steps:,} steps of {prose.OPTIMIZER_NAMES.get(t.optimizer, t.optimizer)} on the *{card.corpus}* corpus; both "
+             f"{card.seed}, {init}) and **after** {t.steps:,} steps of {optimizer} on the *{card.corpus}* corpus; both "
              f"read the first {len(text)} characters of that corpus (above).")
     return intro, vocab.encode(text), entries
 
@@ -232,23 +233,28 @@ def _gradients(cfg: Config, computed: Computed) -> None:
     d = prose.default_distance(T)
     if T > 2:
         d = st.slider("Compare at distance d (steps back)", 1, T - 1, d, key=f"flow_distance_{T}")
-    panels = [prose.FlowPanel(
-        e.name, e.spoken, e.model.cell, curves[e.name][1], tuple(analysis.recurrent_radius(e.model.layers[0][0].w_hh)),
-        float(analysis.recurrent_norm(e.model.layers[0][0].w_hh).max()), e.fresh,
-        analysis.gate_path(e.model, x, d), e.model.num_layers, e.model.nonlinearity, prose.flow_gap(flows[e.name]))
-        for e in entries]
+    panels = []
+    for e in entries:
+        w_hh = e.model.layers[0][0].w_hh
+        panels.append(prose.FlowPanel(
+            e.name, e.spoken, e.model.cell, curves[e.name][1], tuple(analysis.recurrent_radius(w_hh)),
+            analysis.recurrent_norm(w_hh), e.fresh, analysis.gate_path(e.model, x, d), e.model.num_layers,
+            e.model.nonlinearity, prose.flow_gap(flows[e.name])))
     st.markdown(prose.gradient_sentence(panels, d))
     left, right = st.columns([1, 1])
     with left:
         show(figures.gradient_decay_figure(curves, mark=d), key="gradient_decay")
     right.markdown(prose.gradient_table(panels, d))
-    right.caption("ρ: spectral radius (largest |eigenvalue|) of each gate block of W_hh; ‖·‖₂: its largest singular "
-                  "value. Carry gate: the gate on the direct path from one state to the next (LSTM f: "
-                  "c_t = f ⊙ c_(t−1) + …; GRU z: h_t = z ⊙ h_(t−1) + …), its mean and its product over d steps.")
-    st.caption("Decay curve: the mean over t of ‖∂L_t/∂h_(t−d)‖ / ‖∂L_t/∂h_t‖ against the distance d (log scale). "
-               "The init scale moves W_hh's spectral radius: for a vanilla RNN a radius well above 1 lets the gradient "
-               "grow while the units are not saturated (tanh′ = 1 − h² near 1); very large weights saturate the units "
-               "and it vanishes again.")
+    right.caption("ρ: spectral radius (largest |eigenvalue|) of each gate block of W_hh (layer 0); ‖W_hh‖₂: its "
+                  "largest singular value (gate blocks stacked). Carry gate: the gate on the direct path from one "
+                  "state to the next (LSTM f: c_t = f ⊙ c_(t−1) + …; GRU z: h_t = z ⊙ h_(t−1) + …), its mean and "
+                  "its product over d steps.")
+    caption = "Decay curve: the mean over t of ‖∂L_t/∂h_(t−d)‖ / ‖∂L_t/∂h_t‖ against the distance d (log scale)."
+    if mode == FLOW_MODES[0] and cfg.init != "torch_default" and cfg.inputs != "notebook":
+        caption += (" The sidebar's init scale moves W_hh's spectral radius: for a vanilla RNN a radius well above 1 "
+                    "lets the gradient grow while the units are not saturated (tanh′ = 1 − h² near 1); very large "
+                    "weights saturate the units and it vanishes again.")
+    st.caption(caption)
 
 
 def _init_token(cfg: Config) -> tuple:
