@@ -251,9 +251,13 @@ def _gradients(cfg: Config, computed: Computed) -> None:
                   "its product over d steps.")
     caption = "Decay curve: the mean over t of ‖∂L_t/∂h_(t−d)‖ / ‖∂L_t/∂h_t‖ against the distance d (log scale)."
     if mode == FLOW_MODES[0] and cfg.init != "torch_default" and cfg.inputs != "notebook":
-        caption += (" The sidebar's init scale moves W_hh's spectral radius: for a vanilla RNN a radius well above 1 "
-                    "lets the gradient grow while the units are not saturated (tanh′ = 1 − h² near 1); very large "
-                    "weights saturate the units and it vanishes again.")
+        if cfg.nonlinearity == "relu":
+            caption += (" The sidebar's init scale moves W_hh's spectral radius: for a ReLU RNN (relu′ is 0 or 1, it "
+                        "never saturates) a radius above 1 lets states and gradients grow without bound.")
+        else:
+            caption += (" The sidebar's init scale moves W_hh's spectral radius: for a vanilla RNN a radius well above "
+                        "1 lets the gradient grow while the units are not saturated (tanh′ = 1 − h² near 1); very "
+                        "large weights saturate the units and it vanishes again.")
     st.caption(caption)
 
 
