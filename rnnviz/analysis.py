@@ -180,6 +180,55 @@ def decay_curve(norms: np.ndarray, *, relative: bool = True) -> tuple[np.ndarray
     return np.arange(T), means
 
 
+# What sets the pace of the decay: the recurrent weights and, in gated cells, the gate on the
+# direct path from one state to the next (LSTM: c_t = f * c_{t-1} + ...; GRU: h_t = z * h_{t-1} + ...).
+CARRY_GATES = {"lstm": "f", "gru": "z"}
+
+
+def recurrent_radius(w_hh: np.ndarray) -> np.ndarray:
+    """Spectral radius (largest |eigenvalue|) of each square gate block of ``W_hh (G*H, H)``:
+    G values, in the cell's gate order (one for a vanilla RNN)."""
+    w = np.asarray(w_hh, np.float64)
+    H = w.shape[1]
+    return np.array([np.abs(np.linalg.eigvals(w[k * H:(k + 1) * H])).max() for k in range(w.shape[0] // H)])
+
+
+def recurrent_norm(w_hh: np.ndarray) -> float:
+    """Largest singular value (spectral norm) of ``W_hh`` (all gate blocks stacked). For a
+    one-layer vanilla RNN it bounds the decay: each step back multiplies dL/dh by
+    W_hh^T diag(act'), and |act'| <= 1 for tanh and ReLU, so when it is < 1 the gradient shrinks
+    at least that much per step."""
+    return float(np.linalg.norm(np.asarray(w_hh, np.float64), 2))
+
+
+@dataclass
+class GatePath:
+    gate: str  # "f" (LSTM) or "z" (GRU)
+    mean: float  # mean gate value over steps and units
+    product: float  # mean over t >= d and units of the gate's product over the d steps t-d+1..t
+    distance: int
+
+
+def gate_path(model: RNNModel, inputs: np.ndarray, distance: int, *, layer: int = 0) -> GatePath | None:
+    """How much the gated direct path keeps over ``distance`` steps, measured on ``inputs``
+    (``(T,)`` ids or ``(T, I)`` vectors) in layer ``layer``, forward direction.
+
+    Along that path alone, d c_t / d c_{t-d} (LSTM) or d h_t / d h_{t-d} (GRU) is the product of
+    the carry gate over the d steps; ``product`` is its mean. None for a vanilla RNN, or when
+    the sequence is not longer than ``distance``.
+    """
+    name = CARRY_GATES.get(model.cell)
+    x = np.asarray(inputs)
+    T = x.shape[0]
+    if name is None or not 1 <= distance < T:
+        return None
+    g = forward(model, x[:, None]).layers[layer][0].gate(name)[:, 0]  # (T, H)
+    windows = np.lib.stride_tricks.sliding_window_view(g, distance, axis=0)  # (T-d+1, H, d)
+    # the products ending at t = d..T-1 (a window starting at t-d+1); t = d-1 has no state t-d
+    product = windows[1:].prod(-1)
+    return GatePath(name, float(g.mean()), float(product.mean()), distance)
+
+
 # --- "what changed": two inputs differing at one step ----------------------------------------
 
 @dataclass

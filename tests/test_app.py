@@ -170,7 +170,7 @@ def test_functional_preset_shows_the_numbers_the_notebook_prints():
     printed = at.code[0].value
     assert "a[4][1] over time = [-0.99999375  0.77911235 -0.99861469 -0.99833267]" in printed
     weights_tab = open_app(**codec.to_query(presets.preset_config("functional")), tab="Weights")
-    weights = {figure(weights_tab, f"weights_{k}")["layout"]["title"]["text"].removeprefix("<b>").split()[0]: figure(weights_tab, f"weights_{k}")
+    weights = {figure(weights_tab, f"weights_{k}")["layout"]["title"]["text"].removeprefix("<b>").split(":")[0]: figure(weights_tab, f"weights_{k}")
                for k in range(5)}
     for name in ("Wax", "Waa", "Wya"):
         np.testing.assert_allclose(decode(weights[name]["data"][0]["z"]), params[name], atol=1e-6)

@@ -227,11 +227,11 @@ def test_trajectory_is_the_pca_of_the_states_and_follows_the_time_step():
 def test_gradient_flow_compares_rnn_lstm_gru_on_the_same_input_and_seed():
     at = explore("Vanishing gradients")
     data = figure(at, "gradient_flow")["data"]
-    assert [d["name"] for d in data] == ["rnn", "lstm", "gru"]
+    assert [d["name"] for d in data] == ["RNN", "LSTM", "GRU"]
     chars = sorted(set(HELLO))
     ids = np.array([chars.index(c) for c in HELLO])
     for d in data:
-        model = init_model(d["name"], 8, 16, 8, init="uniform", scale=0.5, seed=0)
+        model = init_model(d["name"].lower(), 8, 16, 8, init="uniform", scale=0.5, seed=0)
         g = analysis.gradient_flow(model, ids)
         z = decode(d["z"]).astype(float)
         lower = np.tril_indices(11)

@@ -86,7 +86,8 @@ def test_functional_preset_is_the_notebook_setup():
 
 def test_other_presets_match_their_formulations():
     cls = presets.preset_config("class")
-    assert (cls.input_size, cls.hidden, cls.output_size, cls.ids, cls.scale, cls.init) == (10, 20, 5, (1, 2, 3, 4, 5), 0.01, "normal")
+    assert (cls.input_size, cls.hidden, cls.output_size, cls.ids, cls.scale, cls.init, cls.weight_seed) == (
+        10, 20, 5, (1, 2, 3, 4, 5), 0.01, "class", 0)  # the class's own draws: MinimalRNN(10, 20, 5, seed=0)
     torch = presets.preset_config("torch")
     assert (torch.input_size, torch.hidden, torch.init) == (4, 3, "torch_default")
     tf = presets.preset_config("tensorflow")

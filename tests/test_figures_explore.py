@@ -85,7 +85,7 @@ def test_trajectory_figure(dims):
 def test_gradient_flow_figures():
     rng = np.random.default_rng(1)
     flows = {}
-    for name in ("rnn", "lstm"):
+    for name in ("RNN", "LSTM, forget bias 1"):
         g = np.exp(rng.standard_normal((5, 5)))
         g[np.triu_indices(5, 1)] = np.nan
         flows[name] = g
@@ -93,11 +93,13 @@ def test_gradient_flow_figures():
     for trace, name in zip(data["data"], flows):
         z = decode(trace["z"])
         np.testing.assert_allclose(z, np.log10(flows[name]), rtol=1e-6)
-    assert [a["text"] for a in data["layout"]["annotations"]] == ["RNN", "LSTM"]
-    curves = {"rnn": (np.arange(5), np.array([1.0, 0.1, 0.01, 1e-3, 1e-4]))}
-    data = payload(gradient_decay_figure(curves))
-    np.testing.assert_allclose(decode(data["data"][0]["y"]), curves["rnn"][1], rtol=1e-6)
+    assert [a["text"] for a in data["layout"]["annotations"]] == ["RNN", "LSTM, forget bias 1"]  # names as given
+    curves = {"brackets-rnn after training": (np.arange(5), np.array([1.0, 0.1, 0.01, 1e-3, 1e-4]))}
+    data = payload(gradient_decay_figure(curves, mark=3))
+    np.testing.assert_allclose(decode(data["data"][0]["y"]), curves["brackets-rnn after training"][1], rtol=1e-6)
+    assert data["data"][0]["name"] == "brackets-rnn after training"
     assert data["layout"]["yaxis"]["type"] == "log"
+    assert [(s["x0"], s["x1"]) for s in data["layout"]["shapes"]] == [(3, 3)]  # the distance the sentence uses
 
 
 def test_what_changed_and_memory_span_figures():

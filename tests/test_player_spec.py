@@ -105,7 +105,7 @@ def test_relu_and_notations_name_the_symbols_of_notation_py():
     assert text(spec["eq"]["rows"][0]["sym"]).startswith("ht=tanh(Wxhxt+Whhht−1+bh)")
     _, _, _, spec = build("rnn", bidirectional=True, direction=1, notation="functional")
     assert text(spec["eq"]["rows"][0]["sym"]).startswith("ht=tanh(Wihxt+bih+Whhht+1+bhh)")  # reverse: h_{t+1}
-    assert spec["texts"]["dh_bars"] == "change from a_{t+1}"  # the page's letter; the equation is PyTorch's
+    assert spec["texts"]["dh_bars"] == "change from h_{t+1}"  # the reverse direction is written in PyTorch's h, as its equation
     _, _, _, spec = build("gru", bidirectional=True, direction=1)
     assert text(spec["eq"]["rows"][-1]["sym"]) == "ht=(1−zt)⊙nt+zt⊙ht+1"
     # n = tanh(W_in x + b_in + r · (W_hn h + b_hn)): the r slot multiplies the bracket

@@ -61,7 +61,8 @@ INPUT_MODES = {"text": "typed text (one-hot characters)", "ids": "typed token id
 WEIGHT_SOURCES = {"init": "random initialisation", "upload": "upload .npz (PyTorch names)",
                   "session": "trained here (Train tab)"}
 INIT_SCHEMES = {"torch_default": "PyTorch default U(±1/√H)", "uniform": "uniform U(±scale)",
-                "normal": "normal N(0, scale²)"}
+                "normal": "normal N(0, scale²)",
+                "class": "class (MinimalRNN): np.random.seed, randn·scale, zero biases"}
 DIRECTIONS = {"forward": "forward", "reverse": "reverse"}
 
 
@@ -97,10 +98,13 @@ class Config:
                            shown=lambda c: c.inputs in ("random_ids", "random_dense"))
     # weights
     weights: str = knob("init", "Weights", "select", "weights", choices=WEIGHT_SOURCES, shown=_not_notebook)
-    init: str = knob("uniform", "Initialisation", "select", "weights", choices=INIT_SCHEMES, shown=_not_notebook)
+    init: str = knob("uniform", "Initialisation", "select", "weights", choices=INIT_SCHEMES, shown=_not_notebook,
+                     help="class: the weights MinimalRNN(I, H, O, seed=weight seed) draws (np.random.seed, then "
+                          "randn·scale for Wxh, Whh, Why in that order; scale 0.01 is the class's own).")
     scale: float = knob(0.5, "Init scale", "number", "weights", lo=0.001, hi=100.0, increment=0.1,
                         shown=lambda c: _not_notebook(c) and c.init != "torch_default")
-    zero_bias: bool = knob(False, "Zero biases", "toggle", "weights", shown=_not_notebook)
+    zero_bias: bool = knob(False, "Zero biases", "toggle", "weights",
+                           shown=lambda c: _not_notebook(c) and c.init != "class")  # the class draws none
     weight_seed: int = knob(0, "Weight seed", "number", "weights", lo=0, hi=2**31 - 1, increment=1)
     # what to look at
     step: int = knob(4, "Time step", "slider", "view", lo=0, hi=499, view=True, max_from=lambda c: c.length - 1)

@@ -21,10 +21,10 @@ PRESETS: dict[str, Preset] = {
         {},
     ),
     "class": Preset(
-        "Class formulation (MinimalRNN: 10 in, 20 hidden, 5 out)",
+        "Class formulation (MinimalRNN(10, 20, 5, seed=0): its exact weights)",
         "What does a min-char-rnn style class compute for inputs [1, 2, 3, 4, 5]?",
         dict(notation="class", inputs="ids", ids=(1, 2, 3, 4, 5), input_size=10, hidden=20, output_size=5,
-             init="normal", scale=0.01, zero_bias=True, step=0),
+             init="class", scale=0.01, weight_seed=0, step=0),
     ),
     "functional": Preset(
         "Functional formulation (notebook: np.random.seed(1), n_x=3, n_a=5, n_y=2, m=10, T_x=4)",

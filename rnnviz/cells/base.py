@@ -49,7 +49,7 @@ class CellType:
     ``backward(params, lt, d_h, carry_h, d_ih, *, d_c_last, state_grads, workspace, key,
     nonlinearity)`` chains the gradients back through time, writing the pre-activation
     gradients into ``d_ih`` and the carried dL/dh into ``carry_h`` (in place); it returns
-    ``(d_hh, carry_c)``. ``equation(symbols, *, nonlinearity, reverse, onehot)`` is the cell's
+    ``(d_hh, carry_c)``. ``equation(symbols, *, nonlinearity, reverse, onehot, row)`` is the cell's
     :class:`Equation`; ``equation_values(params, lt, sample, symbols)`` its numbers, (T, H, slots).
     """
 

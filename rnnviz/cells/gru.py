@@ -16,8 +16,8 @@ from .base import (CellParams, CellType, Equation, Gate, backward_steps, exp_sca
                    gate_views, gated_buffers, previous_symbols, scaled_transpose, time_order)
 
 GATES = (
-    Gate("r", "sigmoid", "reset gate", "how much of h_{t-1} the candidate sees"),
-    Gate("z", "sigmoid", "update gate", "1 = keep h_{t-1}"),
+    Gate("r", "sigmoid", "reset gate", "how much of the previous state the candidate sees"),
+    Gate("z", "sigmoid", "update gate", "1 = keep the previous state"),
     Gate("n", "tanh", "candidate", "the new state it may move to"),
 )
 GATE_NAMES = tuple(g.name for g in GATES)
@@ -110,7 +110,8 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     return d_hh, None
 
 
-def equation(s=None, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False) -> Equation:
+def equation(s=None, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False,
+             row: int = 0) -> Equation:
     """r, z, then ``n = tanh(W_in x + b_in + r (W_hn h_prev + b_hn))`` and ``h = (1 - z) n + z h_prev``."""
     prev, prev_j = previous_symbols(reverse)
     slots, rows = gate_rows(GATES, prev)

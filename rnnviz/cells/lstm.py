@@ -113,7 +113,8 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     return d_ih, carry_c
 
 
-def equation(s=None, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False) -> Equation:
+def equation(s=None, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False,
+             row: int = 0) -> Equation:
     """i, f, g, o, then ``c_t = f c_prev + i g`` and ``h_t = o tanh(c_t)`` (PyTorch's names)."""
     prev, _ = previous_symbols(reverse)
     prev_c, prev_c_j = ("c_{t+1}", "c_{t+1,\\J}") if reverse else ("c_{t-1}", "c_{t-1,\\J}")

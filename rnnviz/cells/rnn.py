@@ -62,15 +62,18 @@ def backward(p: CellParams, lt: LayerTrace, d_h: np.ndarray, carry_h: np.ndarray
     return d_ih, None
 
 
-def equation(s, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False) -> Equation:
+def equation(s, *, nonlinearity: str = "tanh", reverse: bool = False, onehot: bool = False,
+             row: int = 0) -> Equation:
     """``h = act(W_ih x + b_ih + W_hh h_prev + b_hh)`` in the notation ``s`` (app/notation.py's
-    Symbols: the column-vector formulations write W x, TensorFlow's row-major X W; one bias or two)."""
+    Symbols: the column-vector formulations write W x, TensorFlow's row-major X W; one bias or two).
+    ``row``: the instance shown; in the row-major notation unit j of instance b is row b, column j."""
     act = "\\tanh" if nonlinearity == "tanh" else "\\relu"
     prev = "h_{t+1}" if reverse else s.h_prev  # the reverse direction comes from the right
     h_j = f"{s.h[:-2]}_{{t,\\J}}" if s.h.endswith("_t") else f"{{{s.h}}}_{{\\J}}"
     if s.row_major:
         general = f"{s.h} = {act}({s.x} {s.w_ih} + {s.h_prev} {s.w_hh} + {s.b_ih})"
-        xl, hl = f"({s.x}{s.w_ih})_{{\\J}}", f"({s.h_prev}{s.w_hh})_{{\\J}}"
+        xl, hl = f"({s.x}{s.w_ih})_{{{row},\\J}}", f"({s.h_prev}{s.w_hh})_{{{row},\\J}}"
+        h_j = f"({s.h})_{{{row},\\J}}"
     else:
         xl, hl = f"({s.w_ih}{s.x})_{{\\J}}", f"({s.w_hh}{prev})_{{\\J}}"
         if s.b_hh:

@@ -78,7 +78,8 @@ def text_activation_figure(
 ) -> dict:
     """Each character of ``text`` in a grid cell coloured by ``values`` (one per character).
 
-    ``symmetric``: a diverging colour scale centred on 0 (tanh units); otherwise sequential.
+    ``symmetric``: a diverging colour scale centred on 0 (tanh units); otherwise sequential from
+    0 to the largest value (ReLU units, never negative), as the state heatmaps draw them.
     Empty cells after the text are NaN (not drawn).
     """
     v = f32_gaps(values).reshape(-1)
@@ -90,7 +91,8 @@ def text_activation_figure(
     z = z.reshape(rows, columns)
     finite = np.abs(v[np.isfinite(v)])
     bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    colour = dict(colorscale=DIVERGING, zmid=0.0, zmin=-bound, zmax=bound) if symmetric else dict(colorscale=SEQUENTIAL)
+    colour = (dict(colorscale=DIVERGING, zmid=0.0, zmin=-bound, zmax=bound) if symmetric
+              else dict(colorscale=SEQUENTIAL, zmin=0.0, zmax=bound))
     heat = dict(type="heatmap", z=z, text=chars.tolist(), texttemplate="%{text}", customdata=pos, xgap=1, ygap=1,
                 hovertemplate="char %{customdata}: %{text}<br>" + label + " %{z:.3f}<extra></extra>",
                 colorbar=dict(title=dict(text=label)), **colour)
@@ -144,15 +146,15 @@ def trajectory_figure(
 # --- gradient flow -----------------------------------------------------------------------------
 
 def gradient_flow_figure(flows: Mapping[str, np.ndarray]) -> dict:
-    """Side-by-side heatmaps of log10 ||dL_t/dh_k|| (rows t, columns k), one per model name,
-    on one shared colour scale. NaN (k > t) stays blank."""
+    """Side-by-side heatmaps of log10 ||dL_t/dh_k|| (rows t, columns k), one per model, titled
+    with its name as given, on one shared colour scale. NaN (k > t) stays blank."""
     names = list(flows)
     if not names:
         raise ValueError("need at least one gradient-flow matrix")
-    logs = {}
     with np.errstate(divide="ignore"):
-        for name in names:
-            logs[name] = f32_gaps(np.log10(np.asarray(flows[name], np.float64)))
+        logs = {name: np.log10(np.asarray(flows[name], np.float64)) for name in names}
+    # the colour range spans the finite values; a zero gradient (log10 = -inf) is drawn at its bottom
+    # (replaced before the float32 conversion, which would saturate it to -3.4e38 and flatten the scale)
     finite = np.concatenate([z[np.isfinite(z)] for z in logs.values()])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     n, gap = len(names), 0.04
@@ -160,7 +162,8 @@ def gradient_flow_figure(flows: Mapping[str, np.ndarray]) -> dict:
     data, notes, layout = [], [], _layout(360, margin=dict(t=40, b=40))
     for i, name in enumerate(names):
         z = logs[name]
-        z[np.isneginf(z)] = np.float32(lo)
+        z[np.isneginf(z)] = lo
+        z = f32_gaps(z)
         suffix = "" if i == 0 else str(i + 1)
         data.append(dict(type="heatmap", z=z, coloraxis="coloraxis", name=name, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                          hovertemplate="t=%{y}, k=%{x}<br>log10 ||dL_t/dh_k|| = %{z:.2f}<extra></extra>"))
@@ -170,21 +173,29 @@ def gradient_flow_figure(flows: Mapping[str, np.ndarray]) -> dict:
         layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", autorange="reversed", showgrid=False,
                                         **(dict(title=dict(text="t (loss)")) if i == 0 else dict(matches="y",
                                                                                               showticklabels=False)))
-        notes.append(dict(text=name.upper(), x=x0 + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+        notes.append(dict(text=name, x=x0 + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
                           yanchor="bottom", showarrow=False))
     layout.update(annotations=notes, coloraxis=dict(colorscale=SEQUENTIAL, cmin=lo, cmax=hi,
                                                     colorbar=dict(title=dict(text="log10 norm"))))
     return spec(data, layout)
 
 
-def gradient_decay_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, relative: bool = True) -> dict:
-    """Mean gradient norm against distance t - k, one line per model (log scale)."""
+def gradient_decay_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, relative: bool = True,
+                          mark: int | None = None) -> dict:
+    """Mean gradient norm against distance t - k, one line per model, named as given (log scale);
+    ``mark``: a dotted vertical line at that distance (where the page's sentence compares)."""
     data = [dict(type="scatter", x=np.asarray(distance, np.int32), y=f32_gaps(value), mode="lines+markers",
-                 name=name.upper(), line=dict(color=_PALETTE[i % len(_PALETTE)]))
+                 name=name, line=dict(color=_PALETTE[i % len(_PALETTE)]))
             for i, (name, (distance, value)) in enumerate(curves.items())]
     ytitle = "||dL_t/dh_k|| / ||dL_t/dh_t||" if relative else "||dL_t/dh_k||"
-    return spec(data, _layout(320, showlegend=True, xaxis=_titled("distance t - k (steps)"),
-                              yaxis=dict(type="log", title=dict(text=ytitle))))
+    # legend above the plot: panel names ("brackets-rnn before training") would squeeze it from the side
+    layout = _layout(360, margin=dict(t=48, l=88), showlegend=True, xaxis=_titled("distance t - k (steps)"),
+                     yaxis=dict(type="log", exponentformat="power", title=dict(text=ytitle)),
+                     legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"))
+    if mark is not None:
+        layout["shapes"] = [dict(type="line", xref="x", yref="paper", x0=mark, x1=mark, y0=0, y1=1,
+                                 line=dict(color="#555", width=1, dash="dot"))]
+    return spec(data, layout)
 
 
 # --- what changed ------------------------------------------------------------------------------

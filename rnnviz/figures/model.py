@@ -83,17 +83,21 @@ def matrix_heatmap(array: np.ndarray, *, title: str, rows: str, cols: str) -> di
     return spec([heat], layout)
 
 
-def concat_figure(h_fwd: np.ndarray, h_rev: np.ndarray, step_labels: list[str], *, kind: str = "tanh") -> dict:
-    """output[t] = [h_fwd[t]; h_rev[t]]: both halves stacked on the same time axis, as concatenated."""
+def concat_figure(h_fwd: np.ndarray, h_rev: np.ndarray, step_labels: list[str], *, kind: str = "tanh",
+                  title: str = "output[t] = [forward h_t ; reverse h_t] (PyTorch's concatenation)",
+                  halves: tuple[str, str] = ("forward half<br>(has read x[0..t])",
+                                             "reverse half<br>(has read x[t..T-1])")) -> dict:
+    """[h_fwd[t]; h_rev[t]]: both halves stacked on the same time axis, as concatenated. ``title``
+    and ``halves`` (the labels of the two halves) say what the layer read (``app.prose.bidirectional_text``)."""
     H = h_fwd.shape[1]
     fig = units_heatmap(np.concatenate([h_fwd, h_rev], axis=1), step_labels, kind=kind,
-                        title="output[t] = [forward h_t ; reverse h_t] (PyTorch's concatenation)", colorbar_title="output")
+                        title=title, colorbar_title="output")
     fig["data"][0]["colorbar"].update(x=1.0)
     layout = fig["layout"]
     layout["shapes"] = [dict(type="line", xref="paper", x0=0, x1=1, y0=H - 0.5, y1=H - 0.5, line=dict(color="black", width=3))]
     layout["annotations"] = [
         dict(x=1.0, xref="paper", y=y, xanchor="left", text=text, showarrow=False, xshift=86, font=dict(size=13), align="left")
-        for y, text in ((H / 2 - 0.5, "forward half<br>(has read x[0..t])"), (H + H / 2 - 0.5, "reverse half<br>(has read x[t..T-1])"))
+        for y, text in ((H / 2 - 0.5, halves[0]), (H + H / 2 - 0.5, halves[1]))
     ]
     layout["margin"] = dict(MARGIN, r=230)
     layout["yaxis"]["title"] = dict(text="output feature (forward units, then reverse units)")

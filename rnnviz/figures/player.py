@@ -133,7 +133,8 @@ def player_spec(
     T, H = h.shape
     if len(step_labels) != T:
         raise ValueError(f"{len(step_labels)} step labels for {T} steps")
-    letter = state_letter(notation, cell)
+    # the textbook notations define no reverse direction: it is written in PyTorch's symbols
+    letter = "h" if lt.reverse else state_letter(notation, cell)
 
     arrays: dict[str, np.ndarray] = {"h": _f32(h), "dh": _f32(h - lt.h_prev[:, sample])}
     O = 0 if trace.probs is None else trace.probs.shape[-1]
@@ -211,7 +212,7 @@ def player_spec(
     }
     # the reverse direction is written in PyTorch's symbols, as rnnviz/equations.py writes it
     names, rows = equation_template(cell, model.nonlinearity, "torch" if lt.reverse else notation,
-                                    reverse=lt.reverse, onehot=trace.tokens and layer == 0)
+                                    reverse=lt.reverse, onehot=trace.tokens and layer == 0, row=sample)
     values = equation_values(trace, model, layer=layer, direction=direction, sample=sample, notation=notation)
     S = len(names)
     all_units = T * H * S * 4 <= max_eq_bytes
@@ -285,12 +286,12 @@ def equation_values(
 
 def equation_template(
     cell: str, nonlinearity: str, notation: str, sym: Symbols | None = None, *, reverse: bool = False,
-    onehot: bool = False,
+    onehot: bool = False, row: int = 0,
 ) -> tuple[list[str], list[dict[str, str]]]:
     """Slot names and rows ``{"name", "sym", "num"}`` (MathML) of the cell's equation (its own
     module writes it, rnnviz/cells/; the browser fills ``<mn data-slot>`` from ``eq_vals``)."""
     eq = cells.get(cell).equation(sym or symbols(notation, cell), nonlinearity=nonlinearity, reverse=reverse,
-                                  onehot=onehot)
+                                  onehot=onehot, row=row)
     # inline math: Chromium centres display="block" math whatever text-align says; rows read left-aligned
     rows = [{"name": name, "sym": tex_to_mathml(general, display=False), "num": tex_to_mathml(filled, display=False)}
             for name, general, filled in eq.rows]

@@ -12,6 +12,11 @@ from ..weights_io import MAX_FILE_BYTES
 from . import compute, session, state
 
 SIDEBAR_SECTIONS = {"model": "Model", "input": "Input", "weights": "Weights"}
+PRESET_HELP = ("Each preset sets up one formulation's example: its sizes and notation, and its inputs where the "
+               "example fixes them. The class and functional-notebook presets also reproduce its random draws exactly "
+               "(np.random.seed, then randn in the formulation's order), so your own run with that seed prints the "
+               "same numbers. The PyTorch and TensorFlow presets use the formulation's initial distribution "
+               "(U(±1/√H); N(0, 1) with zero biases) but NumPy's random numbers, not torch's or TensorFlow's.")
 
 
 def widget(name: str, cfg: Config, *, container=st, **overrides) -> None:
@@ -69,7 +74,7 @@ def _preset_box() -> None:
     st.selectbox(
         "Preset", list(PRESETS), index=None, key=session.PRESET_WIDGET, placeholder="Load a preset…",
         format_func=lambda p: PRESETS[p].title, on_change=_on_preset,
-        help="Each preset reproduces one formulation's set-up exactly.",
+        help=PRESET_HELP,
     )
 
 

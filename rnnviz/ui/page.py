@@ -46,5 +46,5 @@ def _header(cfg: Config, computed: Computed) -> None:
         st.warning(markdown_literal(notice))  # notices quote what the URL held
     trained = session.trained_active(cfg)
     uploaded = cfg.weights == "upload" and session.external_model(cfg) is not None
-    st.markdown(prose.story(cfg, has_softmax=computed.trace.probs is not None) + prose.weights_sentence(
+    st.markdown(prose.story(cfg) + prose.weights_sentence(
         cfg, trained=(trained.corpus, trained.steps, trained.bits) if trained else None, uploaded=uploaded))

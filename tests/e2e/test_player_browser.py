@@ -280,8 +280,8 @@ def test_a_step_set_elsewhere_and_a_model_change(page: Page, player_url, console
     page.keyboard.press("End")
     wait_step(page, 10)
     # another model: the player rebuilds and keeps the step
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="LSTM").click()
+    page.locator(".st-key-w_cell [data-testid=stSelectbox]").click()  # the Cell box (not a preset)
+    page.get_by_role("option", name="LSTM", exact=True).click()
     page.wait_for_function("() => document.querySelector('[data-testid=stBidiComponentIsolated]')"
                            ".shadowRoot.querySelector('.grow[data-gate=f]') !== null", timeout=20_000)
     assert state(page)["step"] == 10

@@ -1,16 +1,22 @@
-"""Explore what hidden states mean: neurons over text, the PCA trajectory, gradient flow (RNN vs
-LSTM vs GRU), two models side by side, and "what changed" when one input differs.
+"""Explore what hidden states mean: neurons over text, the PCA trajectory, gradient flow (fresh RNN
+vs LSTM vs GRU, or a shipped model before and after training), two models side by side, and
+"what changed" when one input differs.
 
-Every view reads the page's model (random, uploaded or trained in the Train tab) and its input;
-each heavy computation is cached with ``max_entries`` and bounded (MAX_* below).
+Neuron over text, Trajectory and What changed read the page's model (random, uploaded or trained in
+the Train tab) and its input; Vanishing gradients and Side by side compare freshly initialised
+models (and the shipped trained ones) on it. Each heavy computation is cached with ``max_entries``
+and bounded (MAX_* below).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from ... import analysis, cells
-from ...app.compute import Computed
+from ... import analysis, cells, corpora, pretrained
+from ...app import prose
+from ...app.compute import Computed, fresh_model, with_forget_bias
 from ...app.knobs import Config
 from ...figures import explore as figures
 from ...figures.model import units_heatmap
@@ -69,9 +75,7 @@ def _neuron_text(cfg: Config, computed: Computed) -> tuple[str, np.ndarray] | No
 
 
 def _neuron(cfg: Config, computed: Computed) -> None:
-    st.markdown("Each character is coloured by one unit's value **after reading it** (blue negative, red positive). "
-                "Find units that track something: the units are ranked by how strongly they correlate with a feature "
-                "of the text.")
+    st.markdown(prose.neuron_intro(cfg))
     got = _neuron_text(cfg, computed)
     if got is None:
         return
@@ -127,26 +131,27 @@ def _trajectory(cfg: Config, computed: Computed) -> None:
 
 # --- vanishing gradients ------------------------------------------------------------------------
 
-def _init_kwargs(cfg: Config) -> dict:
-    if cfg.init == "torch_default":
-        return dict(init="uniform", scale=None, zero_bias=cfg.zero_bias)
-    return dict(init=cfg.init, scale=cfg.scale, zero_bias=cfg.zero_bias)
+FLOW_MODES = ("Fresh RNN, LSTM, GRU", "Before and after training")
+TRAINED_TEXT = 80  # characters of its corpus a shipped model reads in this view
 
 
-@st.cache_data(max_entries=6, show_spinner="Backpropagating every loss through time…")
-def _flows(inputs: np.ndarray, input_size: int, hidden: int, output_size: int, seed: int, init: tuple,
-           nonlinearity: str) -> dict:
-    kw = dict(init)
-    return {cell: analysis.gradient_flow(init_model(cell, input_size, hidden, output_size or None, seed=seed,
-                                                    nonlinearity=cells.nonlinearity_for(cell, nonlinearity), **kw), inputs)
-            for cell in cells.CELLS}
+@dataclass
+class _Entry:
+    """One model of the comparison, before its gradients are measured."""
+
+    name: str
+    spoken: str
+    model: object  # RNNModel
+    fresh: bool
+    token: tuple  # identifies the model for the cache
 
 
-def _gradients(cfg: Config, computed: Computed) -> None:
-    st.markdown("How much does the loss at step t depend on the state at an earlier step k? Each cell of a heatmap "
-                "is log10 ‖∂L_t/∂h_k‖ (row t, column k) for a **freshly initialised** RNN, LSTM and GRU reading the same "
-                "input with the same seed. In a vanilla RNN the colour fades quickly to the left of the diagonal: the "
-                "gradient vanishes (or, with large weights, explodes).")
+@st.cache_data(max_entries=12, show_spinner="Backpropagating every loss through time…")
+def _flow(token: tuple, inputs: np.ndarray, _model) -> np.ndarray:
+    return analysis.gradient_flow(_model, inputs)
+
+
+def _fresh_entries(cfg: Config, computed: Computed) -> tuple[str, np.ndarray, list[_Entry]]:
     x = _step_inputs(cfg, computed)[:FLOW_STEPS_SHOWN]
     hidden = min(cfg.hidden, MAX_FLOW_HIDDEN)
     notes = []
@@ -156,23 +161,117 @@ def _gradients(cfg: Config, computed: Computed) -> None:
         notes.append(f"{MAX_FLOW_HIDDEN} hidden units")
     if notes:
         st.caption("To stay fast this view uses " + " and ".join(notes) + ".")
-    flows = _flows(x, cfg.input_size, hidden, cfg.output_size, cfg.weight_seed, tuple(_init_kwargs(cfg).items()),
-                   cfg.nonlinearity)
+    forget = st.toggle("Add a fresh LSTM with forget-gate bias 1 (b_if = 1, b_hf = 0)", key="flow_forget_bias",
+                       help="A common initialisation (Gers et al. 2000; Jozefowicz et al. 2015; Keras' "
+                            "unit_forget_bias): the forget gates start near σ(1) = 0.73 instead of σ(0) = 0.5. The "
+                            "other weights are the fresh LSTM's.")
+    weights = prose.init_description(cfg, hidden)
+    base = (cfg.input_size, hidden, cfg.output_size, cfg.init, cfg.scale, cfg.zero_bias, cfg.weight_seed,
+            cfg.nonlinearity)
+    entries = []
+    for cell in cells.CELLS:
+        model = fresh_model(cfg, cell=cell, hidden=hidden, layers=1, bidirectional=False)
+        name = cell.upper() + (" (ReLU)" if model.nonlinearity == "relu" else "")
+        entries.append(_Entry(name, f"the fresh {name}", model, True, (cell,) + base))
+        if cell == "lstm" and forget:
+            entries.append(_Entry("LSTM, forget bias 1", "the fresh LSTM with forget bias 1", with_forget_bias(model),
+                                  True, ("lstm-forget-1",) + base))
+    intro = ("for a **freshly initialised** RNN, LSTM and GRU reading the page's input, with the sidebar's "
+             f"initialisation ({weights}, weight seed {cfg.weight_seed}) and {hidden} hidden units")
+    external = session.external_model(cfg)  # a model trained here or uploaded: compare it too
+    if external is not None:
+        digest, model, _ = external
+        name = "model trained here" if cfg.weights == "session" else "uploaded model"
+        if model.bidirectional:
+            st.caption(f"The page's {name} is bidirectional: its gradients flow both ways, so it is not drawn here.")
+        else:
+            layer = " (its layer 0)" if model.num_layers > 1 else ""
+            entries.append(_Entry(name, f"the {name}", model, False, ("page", digest)))
+            intro += f", and for the page's {name}{layer} on the same input"
+    return intro + ".", x, entries
+
+
+def _trained_entries() -> tuple[str, np.ndarray, list[_Entry]]:
+    names = pretrained.names()
+    name = st.selectbox("Shipped model", names, key="flow_trained", format_func=lambda n: pretrained.card(n).title)
+    model, vocab, card = pretrained.load(name)
+    t = card.training
+    before = init_model(card.cell, len(card.vocab), card.hidden_size, len(card.vocab), num_layers=card.num_layers,
+                        nonlinearity=card.nonlinearity, init=t.init, seed=card.seed)
+    text = corpora.load_corpus(card.corpus).text[:TRAINED_TEXT]
+    H = card.hidden_size
+    init = f"U(±1/√{H}) = U(±{1 / np.sqrt(H):.3g})" if t.init == "uniform" else t.init
+    entries = [
+        _Entry(f"{name} before training", f"{name} before training", before, True, ("shipped", name, "before")),
+        _Entry(f"{name} after training", f"{name} after training", model, False, ("shipped", name, "after")),
+    ]
+    st.code(text, language=None)
+    optimizer = prose.OPTIMIZER_NAMES.get(t.optimizer, t.optimizer)
+    intro = (f"for the shipped **{name}** ({card.describe_model()}) **before** training (its seeded start, seed "
+             f"{card.seed}, {init}) and **after** {t.steps:,} steps of {optimizer} on the *{card.corpus}* corpus; both "
+             f"read the first {len(text)} characters of that corpus (above).")
+    return intro, vocab.encode(text), entries
+
+
+def _gradients(cfg: Config, computed: Computed) -> None:
+    mode = st.segmented_control("Compare", FLOW_MODES, default=FLOW_MODES[0], key="flow_mode") or FLOW_MODES[0]
+    if mode == FLOW_MODES[0]:
+        intro, x, entries = _fresh_entries(cfg, computed)
+        has_output = cfg.output_size > 0
+    else:
+        intro, x, entries = _trained_entries()
+        has_output = True
+    st.markdown("How much does the loss at step t depend on the state at an earlier step k? Each cell of a heatmap is "
+                "log10 ‖∂L_t/∂h_k‖ (row t, column k) " + intro + " " + prose.loss_sentence(has_output))
+    flows = {e.name: _flow(e.token, x, e.model) for e in entries}
     show(figures.gradient_flow_figure(flows), key="gradient_flow")
-    st.caption("Decay curve: the mean of ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ over t, against the distance d (log scale). "
-               "Change the init scale in the sidebar to see vanishing turn into exploding.")
-    show(figures.gradient_decay_figure({name: analysis.decay_curve(g) for name, g in flows.items()}),
-         key="gradient_decay")
+    T = x.shape[0]
+    if T < 2:
+        st.info("The input has one step: there is no earlier state to compare with.")
+        return
+    curves = {e.name: analysis.decay_curve(g) for e, g in zip(entries, flows.values())}
+    d = prose.default_distance(T)
+    if T > 2:
+        d = st.slider("Compare at distance d (steps back)", 1, T - 1, d, key=f"flow_distance_{T}")
+    panels = []
+    for e in entries:
+        w_hh = e.model.layers[0][0].w_hh
+        panels.append(prose.FlowPanel(
+            e.name, e.spoken, e.model.cell, curves[e.name][1], tuple(analysis.recurrent_radius(w_hh)),
+            analysis.recurrent_norm(w_hh), e.fresh, analysis.gate_path(e.model, x, d), e.model.num_layers,
+            e.model.nonlinearity, prose.flow_gap(flows[e.name])))
+    st.markdown(prose.gradient_sentence(panels, d))
+    left, right = st.columns([1, 1])
+    with left:
+        show(figures.gradient_decay_figure(curves, mark=d), key="gradient_decay")
+    right.markdown(prose.gradient_table(panels, d))
+    right.caption("ρ: spectral radius (largest |eigenvalue|) of each gate block of W_hh (layer 0); ‖W_hh‖₂: its "
+                  "largest singular value (gate blocks stacked). Carry gate: the gate on the direct path from one "
+                  "state to the next (LSTM f: c_t = f ⊙ c_(t−1) + …; GRU z: h_t = z ⊙ h_(t−1) + …), its mean and "
+                  "its product over d steps.")
+    caption = "Decay curve: the mean over t of ‖∂L_t/∂h_(t−d)‖ / ‖∂L_t/∂h_t‖ against the distance d (log scale)."
+    if mode == FLOW_MODES[0] and cfg.init != "torch_default" and cfg.inputs != "notebook":
+        if cfg.nonlinearity == "relu":
+            caption += (" The sidebar's init scale moves W_hh's spectral radius: for a ReLU RNN (relu′ is 0 or 1, it "
+                        "never saturates) a radius above 1 lets states and gradients grow without bound.")
+        else:
+            caption += (" The sidebar's init scale moves W_hh's spectral radius: for a vanilla RNN a radius well above "
+                        "1 lets the gradient grow while the units are not saturated (tanh′ = 1 − h² near 1); very "
+                        "large weights saturate the units and it vanishes again.")
+    st.caption(caption)
+
+
+def _init_token(cfg: Config) -> tuple:
+    """The fields fresh_model reads besides the cell, size and seed (a cache key)."""
+    return (cfg.input_size, cfg.output_size, cfg.layers, cfg.init, cfg.scale, cfg.zero_bias, cfg.nonlinearity)
 
 
 # --- side by side ---------------------------------------------------------------------------------
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _side_states(cell: str, seed: int, inputs: np.ndarray, input_size: int, hidden: int, layers: int,
-                 output_size: int, init: tuple, nonlinearity: str) -> np.ndarray:
-    model = init_model(cell, input_size, hidden, output_size or None, num_layers=layers, seed=seed,
-                       nonlinearity=cells.nonlinearity_for(cell, nonlinearity), **dict(init))
-    return forward(model, inputs[:, None]).layers[layers - 1][0].h[:, 0]
+def _side_states(cell: str, seed: int, inputs: np.ndarray, token: tuple, hidden: int, _cfg: Config) -> np.ndarray:
+    model = fresh_model(_cfg, cell=cell, hidden=hidden, bidirectional=False, seed=seed)
+    return forward(model, inputs[:, None]).layers[_cfg.layers - 1][0].h[:, 0]
 
 
 def _side_by_side(cfg: Config, computed: Computed) -> None:
@@ -189,8 +288,7 @@ def _side_by_side(cfg: Config, computed: Computed) -> None:
             cell = a.selectbox("Cell", cells.CELLS, index=cells.CELLS.index(cell0),
                                key=f"side_cell_{k}", format_func=str.upper)
             seed = b.number_input("Seed", 0, 2**31 - 1, seed0, key=f"side_seed_{k}")
-            h = _side_states(cell, int(seed), x, cfg.input_size, hidden, cfg.layers, cfg.output_size,
-                             tuple(_init_kwargs(cfg).items()), cfg.nonlinearity)
+            h = _side_states(cell, int(seed), x, _init_token(cfg), hidden, cfg)
             kind = "relu" if cells.nonlinearity_for(cell, cfg.nonlinearity) == "relu" else "tanh"
             show(units_heatmap(h, labels, title=f"{cell.upper()}, seed {seed}", kind=kind),
                  key=f"side_{k}")
@@ -226,8 +324,7 @@ def _what_changed(cfg: Config, computed: Computed) -> None:
         models["trained"] = computed.model
     hidden = min(cfg.hidden, MAX_COMPARE_HIDDEN)
     for cell in ("rnn", "lstm"):
-        models[cell] = init_model(cell, cfg.input_size, hidden, cfg.output_size or None, seed=cfg.weight_seed,
-                                  nonlinearity=cells.nonlinearity_for(cell, cfg.nonlinearity), **_init_kwargs(cfg))
+        models[cell] = fresh_model(cfg, cell=cell, hidden=hidden, layers=1, bidirectional=False)
     token = (compute.model_token(cfg), hidden)
     results = {name: _changed(name, token, ids, other, float(eps), m) for name, m in models.items()}
     text = "".join(label if len(label) == 1 else "•" for label in (labels[i] for i in ids))

@@ -10,9 +10,12 @@ changed elsewhere (the URL, another tab, a lesson), never to echo a report.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 
+from ...app import prose
 from ...app.compute import Computed
 from ...app.knobs import VIEW_FIELDS, Config
 from ...figures import model as model_figures
@@ -116,12 +119,13 @@ def _spec(cfg: Config, computed: Computed, command: dict) -> dict:
 def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int, eq_unit: int, speed: float,
                  _computed: Computed) -> dict:
     # cache_resource, not cache_data: the same object comes back, so its Arrow form is made once
-    cfg = _computed.cfg
     v = dict(view)
+    cfg = replace(_computed.cfg, **v)  # the computation's Config is keyed on the model only: add the view
     batch, trace = _computed.batch, _computed.trace
     sample = v["sample"]
     targets = batch.targets(sample)
-    next_token = _next_token_model(_computed)
+    meaning = prose.output_meaning(cfg)  # "true next" only for a next-token model
+    symbol = "h" if v["direction"] == "reverse" else state_symbol(cfg)  # the reverse direction: PyTorch's h
     out_labels = None
     if trace.probs is not None:
         size = trace.probs.shape[-1]
@@ -130,17 +134,10 @@ def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int
     return player_spec(
         trace, _computed.model, layer=v["layer"], direction=["forward", "reverse"].index(v["direction"]),
         sample=sample, step_labels=batch.step_labels(sample), output_labels=out_labels,
-        true_next=targets if next_token else None, kind=state_kind(cfg), topk=v["topk"], notation=v["notation"],
-        step=step, unit=unit, seq=seq, speed=speed, eq_unit=None if eq_unit < 0 else eq_unit,
+        true_next=targets if meaning.show_true_next else None, kind=state_kind(cfg), topk=v["topk"],
+        notation=v["notation"], step=step, unit=unit, seq=seq, speed=speed, eq_unit=None if eq_unit < 0 else eq_unit,
+        texts={"out_title": meaning.axis_title or "output", "dh_bars": prose.change_label(cfg, symbol)},
     )
-
-
-def _next_token_model(computed: Computed) -> bool:
-    """The softmax guesses the next input token: a one-direction model reading tokens whose output
-    vocabulary is its input vocabulary (not a classifier, not a model that has seen the future)."""
-    trace, model = computed.trace, computed.model
-    return (trace.probs is not None and trace.tokens and not model.bidirectional
-            and model.output_size == model.input_size)
 
 
 def _notebook_printout(cfg: Config, computed: Computed) -> None:

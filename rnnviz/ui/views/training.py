@@ -18,7 +18,7 @@ from ... import cells, corpora, train
 from ...app.compute import Computed
 from ...app.knobs import Config
 from ...app.markdown import markdown_literal
-from ...app.prose import cell_name
+from ...app.prose import cell_name, learning_rate_help, sampling_caption
 from ...figures.explore import guesses_figure, loss_figure
 from ...network import init_model
 from ...weights_io import save_npz
@@ -82,7 +82,7 @@ def _settings(cfg: Config, corpus: corpora.Corpus | None) -> dict:
                                   format_func={"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}.get)
     lr = cols[1].number_input("Learning rate", 1e-5, 5.0, value=None, key="train_lr", format="%.4g",
                               placeholder=f"{train.DEFAULT_LR[optimizer]:g}",
-                              help="Empty: the optimizer's usual default (SGD 0.5, Adagrad 0.1, Adam 0.005).")
+                              help=learning_rate_help(train.DEFAULT_LR))
     clip = cols[2].selectbox("Clipping", train.CLIP_MODES, key="train_clip",
                              format_func={"norm": "global norm ≤ 5", "value": "each value in ±5", "none": "none"}.get)
     seq_len = cols[3].slider("Sequence length", 5, 200, 50, key="train_seq_len", help="Characters per truncated-BPTT chunk.")
@@ -249,8 +249,7 @@ def _sampling(cfg: Config) -> None:
     start = 0
     if len(g.text) > window:
         start = st.slider("Show characters from", 0, len(g.text) - window, 0, key="sample_window")
-    st.caption("Under each sampled character: the model's 5 most likely guesses for that position (darker = more "
-               "likely). The character drawn is one of them or, at a high temperature, a surprise.")
+    st.caption(sampling_caption(g.ids, g.top_ids, float(temperature)))
     show(guesses_figure(g.text, g.top_ids, g.top_probs, vocab.chars, start=start, count=window), key="sample_guesses")
     st.download_button("Trained parameters (.npz, PyTorch names)", data=lambda: save_npz(model),
                        file_name=f"rnnviz_trained_{trained.corpus.replace(' ', '_')}.npz",
