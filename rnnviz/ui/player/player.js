@@ -196,9 +196,12 @@ function build(root, d, keep) {
   const strip = el("div", "strip", hm);
   const stripCells = [];
   const windowed = T > MAX_TICK_LABELS;
-  const WIN = 20;
+  // a window of +-WIN labels around the step: fewer when labels are long ("x250"), so they never overlap
+  const maxLen = Math.max(1, ...d.labels.map((l) => [...l].length));
+  const WIN = Math.max(2, Math.min(20, Math.floor(20 / maxLen)));
   if (windowed) {
     strip.classList.add("win");
+    strip.style.setProperty("--cellch", String(maxLen));
     for (let i = -WIN; i <= WIN; i++) stripCells.push(el("span", i === 0 ? "cur" : "", strip));
   } else {
     for (let t = 0; t < T; t++) stripCells.push(el("span", "", strip, d.labels[t]));

@@ -56,7 +56,7 @@ def _steps() -> None:
         mounted = session.has(session.PLAYER)  # False when the tab was closed (Streamlit dropped the widget)
         cfg = _apply_report(state.current())
         computed = compute.current(cfg)
-        command = _command(cfg, remount=not mounted)
+        command = _command(cfg, remount=not mounted, model=compute.model_token(cfg))
         spec = _spec(cfg, computed, command)
         shown = player(spec, key=session.PLAYER)
         if session.get(session.PLAYER_REPORT) is None:  # its first value is our own default, not a report
@@ -89,15 +89,16 @@ def _apply_report(cfg: Config) -> Config:
     return cfg
 
 
-def _command(cfg: Config, *, remount: bool) -> dict:
+def _command(cfg: Config, *, remount: bool, model: tuple) -> dict:
     """The command for the browser: a new one (next ``seq``) when the Config's step or unit is not
     where the browser is known to be (moved by the URL, another tab or a lesson), or when the
-    player is mounted anew (it would start from an old command)."""
+    player may be mounted anew (it would start from an old command): the tab was closed, or
+    another model changed the page around it (Streamlit may then rebuild the element)."""
     command = session.get(session.PLAYER_COMMAND) or {"seq": 0}
-    if remount or session.get(session.PLAYER_SEEN) != (cfg.step, cfg.unit):
+    if remount or command.get("model") != model or session.get(session.PLAYER_SEEN) != (cfg.step, cfg.unit):
         # the speed goes with the command: the player's initial speed; the browser's own changes
         # come back as reports and must not change the data (a re-send)
-        command = {"seq": command["seq"] + 1, "step": cfg.step, "unit": cfg.unit, "speed": cfg.speed}
+        command = {"seq": command["seq"] + 1, "step": cfg.step, "unit": cfg.unit, "speed": cfg.speed, "model": model}
         session.put(session.PLAYER_COMMAND, command)
         session.put(session.PLAYER_SEEN, (cfg.step, cfg.unit))
         # what the widget holds now is old news (a stale report, or nothing before the mount)
