@@ -70,6 +70,13 @@ def app_url():
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """pytest-playwright 0.10 provides ``base_url`` as an instance method of a plugin object, which
+    pytest 9 deprecates (PytestRemovedIn10Warning, an error in pytest 10): the same fixture here."""
+    return pytestconfig.getoption("--base-url", None) or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test.sh installs it)")
