@@ -174,6 +174,8 @@ class Tab:
         self.texts: list[str] = []                 # markdown bodies of the current run (tests read them)
         self.cache: dict[str, bytes] = {}          # hash -> cacheable message, as the browser caches
         self._seen: set[str] = set()
+        self._started: list[str] = []               # ids of the latest runs that started (new_session)
+        self._before_send: set[str] = set()
         self.confirmed: tuple = (None, None)       # (step, hidden) after the last finished run
         self._run_fragment = ""
         self._finished: asyncio.Future | None = None
@@ -285,8 +287,10 @@ class Tab:
             msg, kind = full, full.WhichOneof("type")
         elif msg.metadata.cacheable and msg.hash:
             self.cache[msg.hash] = msg.SerializeToString()
-        if kind == "new_session":
+        if kind == "new_session":  # sent at the start of every run, fragment runs included
             self.page_script_hash = msg.new_session.page_script_hash
+            self._started.append(msg.metadata.run.script_run_id)
+            del self._started[:-64]
             if msg.new_session.HasField("initialize"):
                 self.session_id = msg.new_session.initialize.session_id
         elif kind == "page_info_changed":
@@ -302,6 +306,11 @@ class Tab:
             elif status in FINISHED:
                 self._prune(status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
                 self.confirmed = (self.value("w_step"), self.value("w_hidden"))
+                # a run that had started before the last rerun was sent is not its answer (a burst
+                # of component updates: the earlier update's run may still finish after the send)
+                run_id = msg.metadata.run.script_run_id
+                if run_id and run_id in self._before_send:
+                    return
                 if self._finished is not None and not self._finished.done():
                     self._finished.set_result(status)
 
@@ -367,6 +376,7 @@ class Tab:
         self._seen = set()
         self.texts = []
         self._run_fragment = fragment_id
+        self._before_send = set(self._started)
         loop = asyncio.get_running_loop()
         self._finished = loop.create_future()
         self.stats.runs += 1
@@ -714,6 +724,16 @@ def settle(probe: Probe, target: float, seconds: float) -> float:
     return rss
 
 
+def load_server_starter() -> tuple[Callable[[], int], Callable[..., subprocess.Popen]]:
+    """``free_port`` and ``start_server`` of tests/e2e/conftest.py (one server starter for the browser
+    tests and the benchmarks), loaded by path: under pytest the name ``conftest`` is taken."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("rnnviz_e2e_server", ROOT / "tests" / "e2e" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.free_port, module.start_server
+
+
 def pid_dir_reader(directory: Path) -> Callable[[], list[int]]:
     def pids() -> list[int]:
         found = []
@@ -784,8 +804,7 @@ def main(argv: list[str] | None = None) -> int:
                 fixed = list(args.pid)
                 pids = lambda: [p for p in fixed if Path(f"/proc/{p}").exists()]  # noqa: E731
         else:
-            sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-            from conftest import free_port, start_server  # one server starter for tests and benchmarks
+            free_port, start_server = load_server_starter()
             extra: list[str] = ["--server.disconnectedSessionTTL", str(args.session_ttl)]
             for opt in args.server_opt:
                 name, _, value = opt.partition("=")
