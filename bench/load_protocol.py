@@ -150,6 +150,7 @@ class Stats:
     reconnects: int = 0
     restored: int = 0           # reconnects whose page came back with the same step and size
     replica: str = ""           # load balancer cookie at first open ("" without one)
+    replica_end: str = ""       # ... when the tab closed (a reconnect may have moved it)
     bytes_in: int = 0
 
 
@@ -157,8 +158,9 @@ class Tab:
     """One browser tab of the app, driven over the websocket protocol."""
 
     def __init__(self, base_url: str, query: str, stats: Stats, *, timeout: float = 60.0,
-                 reconnect_timeout: float = 90.0) -> None:
+                 reconnect_timeout: float = 90.0, lb_cookie: str = "rnnviz_replica") -> None:
         self.base = base_url.rstrip("/")
+        self.lb_cookie = lb_cookie  # the load balancer's sticky cookie (deploy/haproxy.cfg.template)
         self.query = query  # the URL's query string, kept up to date as the app rewrites it
         self.stats = stats
         self.timeout = timeout
@@ -214,12 +216,13 @@ class Tab:
         """Open the page (as a first visit of this URL); returns the seconds until the run finished."""
         start = time.perf_counter()
         await self._connect(reuse_session=False)
-        self.stats.replica = self.stats.replica or self.cookies.get("SERVERID", "")
+        self.stats.replica = self.stats.replica or self.cookies.get(self.lb_cookie, "")
         await self._run(fragment_id="", send_widgets=False)
         return time.perf_counter() - start
 
     async def close(self) -> None:
         self._closing = True
+        self.stats.replica_end = self.cookies.get(self.lb_cookie, "")
         if self.ws is not None:
             await self.ws.close()
         if self._reader is not None:
@@ -579,6 +582,8 @@ class Probe:
         self.pids = pids
         self._last: dict[int, float] = {}
         self.samples: list[float] = []   # % of one core in each ~1-s interval
+        self.rss_series: list[tuple[float, float]] = []  # (seconds into the round, MB)
+        self._t0 = time.monotonic()
         self.cpu = 0.0
         self.rss_peak = 0.0
         self._t = time.monotonic()
@@ -600,6 +605,7 @@ class Probe:
             except OSError:
                 pass
         self.samples, self.cpu, self.rss_peak, self._t = [], 0.0, self.rss(), time.monotonic()
+        self.rss_series, self._t0 = [], self._t
 
     def sample(self) -> None:
         now, used = time.monotonic(), 0.0
@@ -614,7 +620,9 @@ class Probe:
         if now > self._t:
             self.samples.append(used / (now - self._t) * 100)
         self._t = now
-        self.rss_peak = max(self.rss_peak, self.rss())
+        rss = self.rss()
+        self.rss_series.append((now - self._t0, rss))
+        self.rss_peak = max(self.rss_peak, rss)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -680,6 +688,7 @@ async def round_of(n: int, base_url: str, query_for: Callable[[int], str], plan:
                 latency_ms=[x * 1000 for s in stats for x in s.latencies],
                 open_ms=[x * 1000 for s in stats for x in s.open_latencies],
                 cpu=probe.cpu, cpu_samples=list(probe.samples), rss_start=rss_start, rss_peak=probe.rss_peak,
+                rss_series=list(probe.rss_series),
                 client_cpu=time.process_time() - client_cpu0, restart=restart_info,
                 bytes_in=sum(s.bytes_in for s in stats))
 
@@ -700,6 +709,13 @@ def report(r: dict, rss_after: float | None) -> None:
     after = f", after the sessions closed {rss_after:.0f} MB" if rss_after is not None else ""
     print(f"  server RSS: start {r['rss_start']:.0f} MB, peak {r['rss_peak']:.0f} MB "
           f"({(r['rss_peak'] - r['rss_start']) / max(n, 1):.1f} MB per student){after}")
+    series = r["rss_series"]
+    if r["wall"] >= 60 and len(series) > 10:  # a soak: does memory keep growing?
+        at = [series[min(len(series) - 1, int(f * (len(series) - 1)))][1] for f in (0, 0.25, 0.5, 0.75, 1)]
+        half = series[len(series) // 2:]
+        slope = ((half[-1][1] - half[0][1]) / max(half[-1][0] - half[0][0], 1e-9)) * 60
+        print(f"  RSS over the round (0/25/50/75/100%): {' / '.join(f'{x:.0f}' for x in at)} MB; "
+              f"second half {slope:+.2f} MB/min")
     stats = r["stats"]
     if any(s.reconnects or s.interrupted for s in stats) or r["restart"]:
         if r["restart"]:
@@ -711,7 +727,8 @@ def report(r: dict, rss_after: float | None) -> None:
             print(f"  students first on {replica or '(no cookie)'}: {len(group)}, interactions done "
                   f"{len(g_lat)}, errors {sum(len(s.errors) for s in group)}, interrupted {sum(s.interrupted for s in group)}, "
                   f"reconnects {sum(s.reconnects for s in group)}, pages restored {sum(s.restored for s in group)}, "
-                  f"p95 {percentile(g_lat, 95):.0f} ms")
+                  f"p95 {percentile(g_lat, 95):.0f} ms; ended on "
+                  f"{', '.join(sorted({s.replica_end or '?' for s in group}))}")
 
 
 def settle(probe: Probe, target: float, seconds: float) -> float:

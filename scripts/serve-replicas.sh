@@ -33,10 +33,11 @@ start_replica() {  # start_replica I
   local i=$1 port=$(($PORT + $1)) t=0
   # One BLAS thread per replica (see scripts/run.sh). A shared cookie secret: a student who moves
   # to another replica keeps a valid XSRF cookie (uploads).
-  OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} nohup "$VENV/bin/python" -m streamlit run app.py \
+  # (Streamlit takes the secret from the environment or a config file only, not from the command line.)
+  OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} STREAMLIT_SERVER_COOKIE_SECRET="$(cat "$RUN_DIR/cookie-secret")" \
+    nohup "$VENV/bin/python" -m streamlit run app.py \
     --server.headless true --server.address 127.0.0.1 --server.port "$port" \
-    --server.fileWatcherType none --browser.gatherUsageStats false \
-    --server.cookieSecret "$(cat "$RUN_DIR/cookie-secret")" ${STREAMLIT_OPTS:-} \
+    --server.fileWatcherType none --browser.gatherUsageStats false ${STREAMLIT_OPTS:-} \
     >"$RUN_DIR/replica-$i.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/replica-$i.pid"
   until healthy "$port"; do
@@ -86,6 +87,13 @@ sys.stdout.write(text)
   haproxy -c -q -f "$RUN_DIR/haproxy.cfg"
 }
 
+stop_all() {
+  stop_pidfile "$RUN_DIR/haproxy.pid"
+  for f in "$RUN_DIR"/replica-*.pid; do
+    if [ -e "$f" ]; then stop_pidfile "$f"; fi
+  done
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -101,8 +109,10 @@ case "$cmd" in
       "$VENV/bin/python" -c "import secrets; print(secrets.token_hex(32))" >"$RUN_DIR/cookie-secret"
     chmod 600 "$RUN_DIR/cookie-secret"
     write_config "$k"
+    trap 'say "start failed: stopping what was started"; stop_all' ERR
     for i in $(seq 1 "$k"); do start_replica "$i"; done
     haproxy -D -f "$RUN_DIR/haproxy.cfg" -p "$RUN_DIR/haproxy.pid"
+    trap - ERR
     say "HAProxy: http://$BIND:$PORT/ -> $k replicas (config $RUN_DIR/haproxy.cfg)"
     ;;
   restart)
@@ -113,10 +123,7 @@ case "$cmd" in
     start_replica "$i"
     ;;
   stop)
-    stop_pidfile "$RUN_DIR/haproxy.pid"
-    for f in "$RUN_DIR"/replica-*.pid; do
-      if [ -e "$f" ]; then stop_pidfile "$f"; fi
-    done
+    stop_all
     say "stopped"
     ;;
   status)
