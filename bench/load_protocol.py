@@ -641,10 +641,90 @@ def capacity(rounds: list[dict], max_p95_ms: float = 1000.0) -> int:
     return max(ok, default=0)
 
 
+# ---- where the server's time goes (py-spy) --------------------------------------------------------
+IDLE_LEAVES = ("select", "poll", "epoll", "wait", "sleep", "_wait_for_tstate_lock", "acquire", "get (queue.py",
+               "run_forever", "_run_once")
+SERIALISATION = ("google/protobuf", "SerializeToString", "calc_hash", "forward_msg_cache.py", "json/encoder.py",
+                 "json/__init__.py", "plotly/io/_json", "_plotly_utils", "base64", "serialize_forward_msg",
+                 "websockets/", "arrow")
+
+
+def gc_line() -> str:
+    """``script_runner.py:<line>`` of Streamlit's gc.collect(2) after each run (runner.postScriptGC)."""
+    import streamlit.runtime.scriptrunner.script_runner as sr
+    for number, line in enumerate(Path(sr.__file__).read_text().splitlines(), 1):
+        if "gc.collect(" in line:
+            return f"script_runner.py:{number})"
+    return "script_runner.py:?)"
+
+
+def classify(stack: list[str], gc_at: str) -> str:
+    """One py-spy sample (thread name first, leaf last) -> where that time went."""
+    leaf = stack[-1]
+    if leaf.endswith(gc_at) or "gc_collect" in leaf:
+        return "gc.collect after each run (runner.postScriptGC)"
+    if any(leaf.startswith(name + " (") or leaf.startswith(name) for name in IDLE_LEAVES) and not any(
+            "/rnnviz/" in f for f in stack):
+        return "idle (waiting for work or I/O)"
+    if any(any(k in f for k in SERIALISATION) for f in stack):
+        return "serialisation (figure JSON, protobuf, message hashes, websocket frames)"
+    if any("/rnnviz/" in f or "app.py" in f for f in stack):
+        return "app script (rnnviz: config, forward pass, figures)"
+    if "ScriptRunner" in stack[0] or any("script_runner.py" in f for f in stack):
+        return "streamlit script machinery (session state, widgets, deltas)"
+    return "server event loop (websocket I/O, HTTP, asyncio)"
+
+
+def summarise_profile(path: Path, gc_at: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        stack_text, _, n = line.rpartition(" ")
+        if not stack_text or not n.isdigit():
+            continue
+        stack = stack_text.split(";")
+        what = classify(stack, gc_at)
+        counts[what] = counts.get(what, 0) + int(n)
+    return counts
+
+
+async def profile_server(py_spy: str, pid: int, seconds: float, delay: float, out: Path) -> dict:
+    """Two py-spy recordings of the server during a round: every thread with idle samples, then only the
+    thread holding the GIL. Active samples of all threads beyond the GIL holder's = waiting for the GIL."""
+    await asyncio.sleep(delay)
+    result = {}
+    for mode, extra in (("all", ["--idle"]), ("gil", ["--gil"])):
+        path = out.with_suffix(f".{mode}.raw")
+        proc = await asyncio.create_subprocess_exec(
+            py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "-f", "raw", "-o", str(path),
+            "--threads", *extra, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await proc.wait()
+        result[mode] = summarise_profile(path, gc_line()) if path.exists() else {}
+    return result
+
+
+def report_profile(profile: dict, seconds: float) -> None:
+    every, gil = profile.get("all", {}), profile.get("gil", {})
+    if not every:
+        print("  profile: no samples (py-spy needs ptrace permission on the server)")
+        return
+    idle = "idle (waiting for work or I/O)"
+    active = {k: v for k, v in every.items() if k != idle}
+    total = sum(active.values())
+    print(f"  profile (py-spy, {seconds:.0f} s at 50 Hz, every thread; % of active samples):")
+    for what, n in sorted(active.items(), key=lambda kv: -kv[1]):
+        print(f"    {n / total * 100:5.1f}%  {what}")
+    gil_active = sum(v for k, v in gil.items() if k != idle)
+    if gil_active:
+        # per second of wall time: samples of threads doing Python work vs samples of the GIL holder
+        print(f"  GIL: {total / seconds / 50:.2f} threads busy on average, {gil_active / seconds / 50:.2f} holding the "
+              f"GIL (next {seconds:.0f} s): Python work is serialised on one core")
+
+
 # ---- rounds -------------------------------------------------------------------------------------
 async def round_of(n: int, base_url: str, query_for: Callable[[int], str], plan: Plan, probe: Probe, *,
                    seed: int, arrival: float, timeout: float, max_seconds: float,
-                   restart_after: float | None = None, restart_cmd: str | None = None) -> dict:
+                   restart_after: float | None = None, restart_cmd: str | None = None,
+                   py_spy: str | None = None, profile_seconds: float = 30.0) -> dict:
     stats = [Stats() for _ in range(n)]
     stop = asyncio.Event()
     rng = random.Random(seed)
@@ -665,6 +745,10 @@ async def round_of(n: int, base_url: str, query_for: Callable[[int], str], plan:
             restart_info["rc"] = await proc.wait()
             restart_info["took"] = time.perf_counter() - start - restart_info["at"]
         restart_task = asyncio.create_task(restart())
+    profile_task = None
+    if py_spy:
+        profile_task = asyncio.create_task(profile_server(py_spy, probe.pids()[0], profile_seconds, arrival + 3,
+                                                          Path(f"/tmp/rnnviz-profile-{n}")))
     while not all(t.done() for t in tasks):
         if time.perf_counter() - start > max_seconds:
             stop.set()
@@ -677,6 +761,7 @@ async def round_of(n: int, base_url: str, query_for: Callable[[int], str], plan:
     results = await asyncio.gather(*tasks, return_exceptions=True)
     if restart_task is not None:
         await restart_task
+    profile = await profile_task if profile_task is not None else None
     wall = time.perf_counter() - start
     probe.sample()
     errors = [e for s in stats for e in s.errors]
@@ -689,8 +774,8 @@ async def round_of(n: int, base_url: str, query_for: Callable[[int], str], plan:
                 open_ms=[x * 1000 for s in stats for x in s.open_latencies],
                 cpu=probe.cpu, cpu_samples=list(probe.samples), rss_start=rss_start, rss_peak=probe.rss_peak,
                 rss_series=list(probe.rss_series),
-                client_cpu=time.process_time() - client_cpu0, restart=restart_info,
-                bytes_in=sum(s.bytes_in for s in stats))
+                client_cpu=time.process_time() - client_cpu0, restart=restart_info, profile=profile,
+                bytes_in=sum(s.bytes_in for s in stats), profile_seconds=profile_seconds)
 
 
 def report(r: dict, rss_after: float | None) -> None:
@@ -709,6 +794,8 @@ def report(r: dict, rss_after: float | None) -> None:
     after = f", after the sessions closed {rss_after:.0f} MB" if rss_after is not None else ""
     print(f"  server RSS: start {r['rss_start']:.0f} MB, peak {r['rss_peak']:.0f} MB "
           f"({(r['rss_peak'] - r['rss_start']) / max(n, 1):.1f} MB per student){after}")
+    if r.get("profile"):
+        report_profile(r["profile"], r["profile_seconds"])
     series = r["rss_series"]
     if r["wall"] >= 60 and len(series) > 10:  # a soak: does memory keep growing?
         at = [series[min(len(series) - 1, int(f * (len(series) - 1)))][1] for f in (0, 0.25, 0.5, 0.75, 1)]
@@ -798,6 +885,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restart-after", type=float, help="seconds into each round to run --restart-cmd")
     parser.add_argument("--restart-cmd", help='e.g. "bash scripts/serve-replicas.sh restart 1"')
     parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--py-spy", help="path to py-spy: profile the (first) server during each round")
+    parser.add_argument("--profile-seconds", type=float, default=30.0, help="length of each of the two recordings")
     args = parser.parse_args(argv)
 
     think = tuple(float(x) for x in args.think.split(","))
@@ -848,7 +937,8 @@ def main(argv: list[str] | None = None) -> int:
                 break
             r = asyncio.run(round_of(n, base, query_for, plan, probe, seed=args.seed, arrival=args.arrival,
                                      timeout=args.timeout, max_seconds=args.max_seconds,
-                                     restart_after=args.restart_after, restart_cmd=args.restart_cmd))
+                                     restart_after=args.restart_after, restart_cmd=args.restart_cmd,
+                                     py_spy=args.py_spy, profile_seconds=args.profile_seconds))
             after = settle(probe, r["rss_start"], args.session_ttl + 20) if server else None
             report(r, after)
             rounds.append(r)
