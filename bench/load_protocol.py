@@ -143,6 +143,7 @@ class Widget:
 class Stats:
     """What one simulated student saw."""
     latencies: list[float] = field(default_factory=list)   # seconds, interactions
+    kinds: list[str] = field(default_factory=list)          # what each of them was (step, size, preset)
     open_latencies: list[float] = field(default_factory=list)  # seconds, page opens
     errors: list[str] = field(default_factory=list)
     runs: int = 0               # script runs asked for (page opens + interactions + reconnect reloads)
@@ -451,6 +452,7 @@ class Plan:
     component_key: str = "player"
     component_burst: int = 1
     mix: tuple[float, float, float] = (0.75, 0.15, 0.10)  # step, size, preset
+    duration: float | None = None  # a soak: interact until this many seconds after opening, not `interactions` times
 
 
 def choose(rng: random.Random, plan: Plan) -> str:
@@ -499,12 +501,15 @@ def component_length(proto: Any, query: str) -> int:
     return int(length) if length.isdigit() and int(length) > 0 else 10
 
 
-async def one_interaction(tab: Tab, rng: random.Random, plan: Plan) -> None:
+async def one_interaction(tab: Tab, rng: random.Random, plan: Plan) -> str:
+    """One interaction; returns what it was: "step", "size" or "preset"."""
     what = choose(rng, plan)
     if what == "step" and (tab.widget("w_step") is not None or plan.step_mode == "component"):
         await step_change(tab, rng, plan)
+        return "step"
     elif what == "preset" and tab.widget("preset") is not None and tab.widget("preset").proto.options:
         await tab.select("preset", rng.choice(list(tab.widget("preset").proto.options)))
+        return "preset"
     else:
         w = tab.widget("w_hidden")
         if w is None:
@@ -514,6 +519,7 @@ async def one_interaction(tab: Tab, rng: random.Random, plan: Plan) -> None:
         if not w.proto.min <= hidden + delta <= min(w.proto.max, 96):
             delta = -delta
         await tab.set_slider("w_hidden", hidden + delta)
+        return "size"
 
 
 async def student(base_url: str, index: int, query: str, plan: Plan, stats: Stats, *, seed: int,
@@ -527,16 +533,19 @@ async def student(base_url: str, index: int, query: str, plan: Plan, stats: Stat
         except Exception as exc:
             stats.errors.append(f"student {index} could not open the page: {type(exc).__name__}: {exc}")
             return
-        next_at = time.monotonic()
-        for k in range(plan.interactions):
+        next_at = opened = time.monotonic()
+        k = 0
+        while (k < plan.interactions if plan.duration is None else time.monotonic() - opened < plan.duration):
+            k += 1
             if stop.is_set():
                 break
             next_at += rng.uniform(*plan.think)
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             sent = time.perf_counter()
             try:
-                await one_interaction(tab, rng, plan)
+                kind = await one_interaction(tab, rng, plan)
                 stats.latencies.append(time.perf_counter() - sent)
+                stats.kinds.append(kind)
             except (ConnectionError, websockets.exceptions.ConnectionClosed):
                 stats.interrupted += 1  # the server went away mid-run: reconnect as a tab does
                 try:
@@ -663,15 +672,14 @@ def classify(stack: list[str], gc_at: str) -> str:
     leaf = stack[-1]
     if leaf.endswith(gc_at) or "gc_collect" in leaf:
         return "gc.collect after each run (runner.postScriptGC)"
-    if any(leaf.startswith(name + " (") or leaf.startswith(name) for name in IDLE_LEAVES) and not any(
-            "/rnnviz/" in f for f in stack):
+    if any(leaf.startswith(name) for name in IDLE_LEAVES) and not any("rnnviz/" in f for f in stack):
         return "idle (waiting for work or I/O)"
     if any(any(k in f for k in SERIALISATION) for f in stack):
         return "serialisation (figure JSON, protobuf, message hashes, websocket frames)"
-    if any("/rnnviz/" in f or "app.py" in f for f in stack):
-        return "app script (rnnviz: config, forward pass, figures)"
+    if any("rnnviz/" in f or "app.py" in f for f in stack):  # (py-spy shortens paths: "rnnviz/ui/page.py")
+        return "app script (rnnviz and the st.* calls it makes)"
     if "ScriptRunner" in stack[0] or any("script_runner.py" in f for f in stack):
-        return "streamlit script machinery (session state, widgets, deltas)"
+        return "streamlit around each run (start, widget states, callbacks, finish)"
     return "server event loop (websocket I/O, HTTP, asyncio)"
 
 
@@ -688,36 +696,28 @@ def summarise_profile(path: Path, gc_at: str) -> dict[str, int]:
 
 
 async def profile_server(py_spy: str, pid: int, seconds: float, delay: float, out: Path) -> dict:
-    """Two py-spy recordings of the server during a round: every thread with idle samples, then only the
-    thread holding the GIL. Active samples of all threads beyond the GIL holder's = waiting for the GIL."""
+    """A py-spy recording of the thread that holds the GIL, during a round. All Python work needs the GIL,
+    so these samples are where the server's Python time goes, and their number says how much of the
+    time one core was busy with it (numpy and socket I/O release the GIL: not in the samples)."""
     await asyncio.sleep(delay)
-    result = {}
-    for mode, extra in (("all", ["--idle"]), ("gil", ["--gil"])):
-        path = out.with_suffix(f".{mode}.raw")
-        proc = await asyncio.create_subprocess_exec(
-            py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "-f", "raw", "-o", str(path),
-            "--threads", *extra, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        await proc.wait()
-        result[mode] = summarise_profile(path, gc_line()) if path.exists() else {}
-    return result
+    path = out.with_suffix(".gil.raw")
+    proc = await asyncio.create_subprocess_exec(
+        py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "-f", "raw", "-o", str(path),
+        "--threads", "--gil", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    await proc.wait()
+    return {"gil": summarise_profile(path, gc_line()) if path.exists() else {}}
 
 
 def report_profile(profile: dict, seconds: float) -> None:
-    every, gil = profile.get("all", {}), profile.get("gil", {})
-    if not every:
+    gil = profile.get("gil", {})
+    total = sum(gil.values())
+    if not total:
         print("  profile: no samples (py-spy needs ptrace permission on the server)")
         return
-    idle = "idle (waiting for work or I/O)"
-    active = {k: v for k, v in every.items() if k != idle}
-    total = sum(active.values())
-    print(f"  profile (py-spy, {seconds:.0f} s at 50 Hz, every thread; % of active samples):")
-    for what, n in sorted(active.items(), key=lambda kv: -kv[1]):
+    print(f"  profile (py-spy --gil, {seconds:.0f} s at 50 Hz): the GIL was held {total / (seconds * 50) * 100:.0f}% "
+          "of the time; of that:")
+    for what, n in sorted(gil.items(), key=lambda kv: -kv[1]):
         print(f"    {n / total * 100:5.1f}%  {what}")
-    gil_active = sum(v for k, v in gil.items() if k != idle)
-    if gil_active:
-        # per second of wall time: samples of threads doing Python work vs samples of the GIL holder
-        print(f"  GIL: {total / seconds / 50:.2f} threads busy on average, {gil_active / seconds / 50:.2f} holding the "
-              f"GIL (next {seconds:.0f} s): Python work is serialised on one core")
 
 
 # ---- rounds -------------------------------------------------------------------------------------
@@ -786,6 +786,12 @@ def report(r: dict, rss_after: float | None) -> None:
     print(f"  latency (sent -> script finished): p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
           f"p99 {percentile(lat, 99):.0f} ms, max {max(lat, default=float('nan')):.0f} ms; "
           f"page open p50 {percentile(r['open_ms'], 50):.0f} ms, p95 {percentile(r['open_ms'], 95):.0f} ms")
+    by_kind = {}
+    for s in r["stats"]:
+        for kind, x in zip(s.kinds, s.latencies):
+            by_kind.setdefault(kind, []).append(x * 1000)
+    print("  by kind: " + "; ".join(f"{k} ({len(v)}) p50 {percentile(v, 50):.0f} / p95 {percentile(v, 95):.0f} ms"
+                                   for k, v in sorted(by_kind.items())))
     samples = r["cpu_samples"]
     print(f"  server CPU: {r['cpu'] / r['wall'] * 100:.0f}% of a core (p90 of 1-s samples "
           f"{percentile(samples, 90):.0f}%), {r['cpu'] / max(r['runs'], 1) * 1000:.0f} ms per script run "
@@ -861,6 +867,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ramp-step", type=int, default=10)
     parser.add_argument("--max-n", type=int, default=200)
     parser.add_argument("--interactions", type=int, default=20)
+    parser.add_argument("--duration", type=float, help="a soak: each student interacts for this many seconds "
+                        "(instead of --interactions); set --max-seconds above it")
     parser.add_argument("--think", default="1,2", help="seconds between interactions: min,max (default 1,2)")
     parser.add_argument("--mix", default="0.75,0.15,0.10", help="shares of step changes, size changes, presets")
     parser.add_argument("--step-mode", choices=("slider", "component"), default="slider",
@@ -886,13 +894,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restart-cmd", help='e.g. "bash scripts/serve-replicas.sh restart 1"')
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--py-spy", help="path to py-spy: profile the (first) server during each round")
-    parser.add_argument("--profile-seconds", type=float, default=30.0, help="length of each of the two recordings")
+    parser.add_argument("--profile-seconds", type=float, default=30.0, help="length of the recording")
     args = parser.parse_args(argv)
 
     think = tuple(float(x) for x in args.think.split(","))
     mix = tuple(float(x) for x in args.mix.split(","))
     plan = Plan(interactions=args.interactions, think=think, step_mode=args.step_mode,  # type: ignore[arg-type]
-                component_key=args.component_key, component_burst=args.component_burst, mix=mix)  # type: ignore[arg-type]
+                component_key=args.component_key, component_burst=args.component_burst, mix=mix,  # type: ignore[arg-type]
+                duration=args.duration)
 
     def query_for(i: int) -> str:
         if args.same_link:
@@ -920,8 +929,9 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://127.0.0.1:{port}"
             pids = lambda: [server.pid]  # noqa: E731
         probe = Probe(pids)
+        what = f"{args.interactions} interactions" if args.duration is None else f"{args.duration:g} s of interactions"
         print(f"server {base}, pids {pids()}, RSS {probe.rss():.0f} MB; options {args.server_opt or 'default'}; "
-              f"step mode {args.step_mode}; {args.interactions} interactions per student, {think[0]:g}-{think[1]:g} s apart")
+              f"step mode {args.step_mode}; {what} per student, {think[0]:g}-{think[1]:g} s apart")
         if not args.no_warmup:  # imports, first charts, the first cache entries
             warm = asyncio.run(round_of(2, base, query_for, Plan(interactions=5, think=(0.2, 0.4), step_mode=args.step_mode,
                                                                  component_key=args.component_key), probe,

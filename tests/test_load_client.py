@@ -265,9 +265,9 @@ def test_profile_samples_are_classified_by_their_frames():
         f"{runner};_run_script (streamlit/runtime/scriptrunner/script_runner.py:1055)": "gc.collect",
         f"{runner};_run_script (script_runner.py:900);main (app.py:4);show (rnnviz/ui/charts.py:26);"
         "to_json (plotly/io/_json.py:80)": "serialisation",
-        f"{runner};_run_script (script_runner.py:900);main (app.py:4);forward (/x/rnnviz/network.py:10)": "app script",
+        f"{runner};_run_script (script_runner.py:900);main (app.py:4);forward (rnnviz/network.py:10)": "app script",
         f"{runner};_run_script (script_runner.py:900);register_widget (streamlit/runtime/state/widgets.py:60)":
-            "streamlit script machinery",
+            "streamlit around each run",
         "thread (2): MainThread;run_forever (asyncio/base_events.py:608);select (selectors.py:468)": "idle",
         "thread (2): MainThread;run (uvicorn/server.py:60);send (starlette/websockets.py:100)": "server event loop",
     }
