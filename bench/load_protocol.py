@@ -810,7 +810,7 @@ def report(r: dict, rss_after: float | None) -> None:
         print(f"  RSS over the round (0/25/50/75/100%): {' / '.join(f'{x:.0f}' for x in at)} MB; "
               f"second half {slope:+.2f} MB/min")
     stats = r["stats"]
-    if any(s.reconnects or s.interrupted for s in stats) or r["restart"]:
+    if any(s.reconnects or s.interrupted for s in stats) or r["restart"] or len({s.replica for s in stats}) > 1:
         if r["restart"]:
             print(f"  restart at {r['restart'].get('at', float('nan')):.1f} s: exit {r['restart'].get('rc')}, "
                   f"took {r['restart'].get('took', float('nan')):.1f} s")
