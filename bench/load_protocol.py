@@ -909,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
         return f"{args.query}&hidden={8 + i % 24}" if "hidden=" not in args.query else args.query
 
     server = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` stops the server
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` stops the server
     try:
         if args.url:
             base = args.url
@@ -965,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"capacity: N={capacity(rounds)}")
         return 0
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if server is not None:
             server.terminate()
             try:
