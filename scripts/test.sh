@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Install the test dependencies into ./.venv and run the whole suite (unit, PyTorch parity,
-# AppTest, and real-browser tests in Debian's Chromium). Extra args go to pytest.
+# Install the test dependencies into ./.venv (pinned by requirements-dev.lock; PyTorch's CPU build)
+# and run the whole suite: unit, PyTorch parity, AppTest and real-browser tests. Extra args go to
+# pytest; with -m "not browser" no browser is looked for or installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3.11}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-# Playwright cannot download its own browser here: the browser tests drive Debian's Chromium.
-if [ ! -x /usr/bin/chromium ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+. scripts/lib.sh
+make_venv
+if ! [ -f "$VENV/.installed-requirements-dev.txt" ] ||
+   [ "$(cat "$VENV/.installed-requirements-dev.txt")" != "$(files_digest requirements.txt requirements-dev.txt requirements-dev.lock)" ]; then
+  install_torch_cpu
+  install_locked requirements-dev.txt requirements-dev.lock
+  report_torch
 fi
-exec .venv/bin/python -m pytest "$@"
+if browser_tests_selected "$@"; then
+  ensure_chromium  # exports RNNVIZ_CHROMIUM for tests/e2e/conftest.py
+fi
+# A deprecation that pytest 10 turns into an error fails the run now (pytest-playwright's base_url was one).
+exec "$VENV/bin/python" -m pytest -W error::pytest.PytestRemovedIn10Warning "$@"

@@ -1,7 +1,8 @@
-"""Real-browser tests: a Streamlit server on a free loopback port, Playwright driving Debian's Chromium.
+"""Real-browser tests: a Streamlit server on a free loopback port, Playwright driving Chromium.
 
-Playwright cannot download its own browsers here, so the launch uses /usr/bin/chromium
-(installed by scripts/test.sh). In CI a missing browser fails the run (tests/conftest.py).
+The browser is RNNVIZ_CHROMIUM (scripts/test.sh sets it: Playwright's own Chromium where it could
+be downloaded, else a system one), /usr/bin/chromium when unset. In CI a missing browser fails
+the run (tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -70,9 +71,16 @@ def app_url():
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """pytest-playwright 0.10 provides ``base_url`` as an instance method of a plugin object, which
+    pytest 9 deprecates (PytestRemovedIn10Warning, an error in pytest 10): the same fixture here."""
+    return pytestconfig.getoption("--base-url", None) or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test.sh installs it)")
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/test.sh finds or installs one)")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
