@@ -1,15 +1,25 @@
-"""App speed benchmark: server script time, websocket bytes and browser latency (medians).
+"""App speed benchmark (issue 9): the step player timed inside the page, the server's work, the bytes,
+next to an ordinary Streamlit page (one slider + one Plotly chart in a fragment), in one run.
 
 Run (benchmarks unset the OpenBLAS tuning variables the tests keep):
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/app.py [--repeats 30]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/app.py [--presses 20] [--loads 5]
 
-Measures, at the default view and at hidden 512 x length 500:
-- server script time of a full rerun and of a time-step change (the app's own opt-in timer,
-  RNNVIZ_TIMING, inside a real `streamlit run`; AppTest's full-rerun time as a cross-check),
-- bytes the browser receives over the websocket per action (Playwright's framereceived),
-- slider key press -> step chart redrawn in Chromium.
-Targets (issue 3): full rerun <= 50 ms, step change <= 15 ms and <= 20 KB, slider -> chart
-<= 200 ms, hidden 512 x length 500 answers within 1 s.
+Measures, with the app's own settings (.streamlit/config.toml), on the default page (RNN, hidden 16,
+"hello world"; a 132-character text where a measure needs more steps) and at hidden 512 x length 500
+(random dense inputs):
+- key press -> step view redrawn, timed INSIDE the page: t0 = a capture-phase keydown listener on
+  window; "DOM" = a MutationObserver (on the document and every open shadow root) sees the new step
+  AND changed h bars; "frame" = the next requestAnimationFrame; "produced" = a message posted from
+  that rAF. Presses from Playwright, 300 ms apart, alternating -> / <-. The same for the ordinary
+  slider + chart page: keydown on its slider -> the chart's text shows the new step.
+- Play at 10 steps/s for 100 steps: the largest gap between drawn steps (MutationObserver times);
+  control: a bare 100 ms timer on a blank page (the machine's load alone makes gaps).
+- holding -> for 2 s (keydowns with repeat=true dispatched in the page at 30 Hz): websocket frames the
+  browser sent during the 2 s and until settled, and the server's CPU over that window (/proc).
+- bytes: websocket bytes on first load and per model change (Cell select, RNN -> LSTM).
+- first load: a new browser context each time (empty HTTP cache): navigation -> the step drawn.
+- AppTest: the page script's own time for a full rerun and for a step report (the fragment).
+Prints a table with the targets of issue 9 beside the figures.
 """
 from __future__ import annotations
 
@@ -25,13 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-BIG = "/?inputs=random_dense&input_size=32&hidden=512&length=500&step=250"
-STRIP_TITLE = """() => { try { const gd = document.querySelector('.st-key-step_views .js-plotly-plot');
-    return gd._fullLayout.annotations.map(a => a.text.replace(/<\/?b>/g, '')).find(t => t.startsWith('step ')) || ''; } catch (e) { return ''; } }"""
+DEFAULT = "?step=4"
+DEFAULT_LONG = "?text=" + "the+quick+brown+fox+jumps+over+the+lazy+dog+" * 3 + "&step=0"  # 132 characters
+BIG = "?inputs=random_dense&input_size=32&hidden=512&length=500&step=250&unit=100"
 
-
-# The floor on this machine: a minimal Streamlit page (one slider and one small Plotly chart in
-# a fragment), measured the same way in the same run.
+# The ordinary way: a slider and a Plotly chart in a fragment (each step is a server round trip).
 MINIMAL_APP = """
 import streamlit as st
 
@@ -40,198 +48,345 @@ def step():
     s = st.slider("Time step", 0, 10, 4, key="s")
     st.plotly_chart({"data": [{"type": "bar", "x": [0, 1, 2], "y": [1, s, 2]}],
                      "layout": {"height": 300, "annotations": [{"text": f"step {s}:", "showarrow": False}]}},
-                    key="step_views", theme=None)
+                    key="chart", theme=None)
 
 step()
 """
+MINIMAL_HARNESS = """() => {
+  const B = window.__M = { want: '', t0: 0, dom: null };
+  window.addEventListener('keydown', () => { B.t0 = performance.now(); B.dom = null; }, true);
+  new MutationObserver(() => { if (B.dom === null && B.t0 && document.body.innerText.includes(B.want))
+    B.dom = performance.now() - B.t0; }).observe(document, { subtree: true, childList: true, characterData: true,
+                                                             attributes: true });
+  return true; }"""
 
 
-def median(values):
-    return statistics.median(values) if values else float("nan")
-
-
-def apptest_full_rerun(repeats: int, timing_file: Path) -> dict:
-    """Median AppTest rerun time, and the script's own timers (whole page / step views) in it."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    out = {}
-    for name, params in (("default", {}), ("512x500", dict(inputs="random_dense", input_size="32", hidden="512",
-                                                             length="500", step="250"))):
-        st.cache_data.clear()
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        for k, v in params.items():
-            at.query_params[k] = v
-        at.run()
-        assert not at.exception, at.exception
-        times = []
-        timing_file.write_text("")
-        for _ in range(repeats):
-            time.sleep(0.02)
-            start = time.perf_counter()
-            at.run()
-            times.append((time.perf_counter() - start) * 1000)
-        lines = [line.split() for line in timing_file.read_text().splitlines()]
-        out[name] = (median(times), median([float(ms) for kind, ms in lines if kind == "full"]),
-                     median([float(ms) for kind, ms in lines if kind == "fragment"]))
+def minimal_latency(browser, url: str, presses: int) -> list[float]:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    page.wait_for_function("() => document.body.innerText.includes('step 4:')", timeout=60_000)
+    page.evaluate(MINIMAL_HARNESS)
+    slider = page.locator("[data-testid=stSlider] input")
+    slider.focus()
+    value, out = 4, []
+    for k in range(presses):
+        forward = k % 2 == 0
+        value += 1 if forward else -1
+        page.evaluate("(w) => { window.__M.want = w; }", f"step {value}:")
+        slider.press("ArrowRight" if forward else "ArrowLeft")
+        page.wait_for_function("() => window.__M.dom !== null", timeout=30_000)
+        out.append(page.evaluate("() => window.__M.dom"))
+        time.sleep(0.3)
+    page.close()
     return out
 
 
-class ServerTimes:
-    """Reads the lines the app appends to RNNVIZ_TIMING."""
+def apptest_times(repeats: int) -> dict:
+    """The page script's own time (RNNVIZ_TIMING) for a full rerun and for a step report, in AppTest."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
 
-    def __init__(self, path: Path):
-        self.path, self.seen = path, 0
+    from rnnviz.ui import timing
 
-    def new(self, kind: str, timeout: float = 10.0) -> list[float]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            lines = self.path.read_text().splitlines() if self.path.exists() else []
-            fresh = lines[self.seen:]
-            if any(line.startswith(kind) for line in fresh):
-                time.sleep(0.05)
-                lines = self.path.read_text().splitlines()
-                fresh, self.seen = lines[self.seen:], len(lines)
-                return [float(line.split()[1]) for line in fresh if line.startswith(kind)]
-            time.sleep(0.01)
-        raise TimeoutError(f"no {kind!r} timing within {timeout} s")
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "timing.txt"
+        timing._PATH = str(path)
+        for name, params in (("default", {}), ("512x500", dict(inputs="random_dense", input_size="32", hidden="512",
+                                                                 length="500", step="250"))):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.query_params.update(params)
+            at.run()
+            path.write_text("")
+            for _ in range(repeats):
+                at.run()
+            full = [float(l.split()[1]) for l in path.read_text().splitlines() if l.startswith("full")]
+            path.write_text("")
+            for k in range(repeats):
+                at.session_state["player"] = {"step": 3 + k % 2, "unit": 0, "speed": 2.0}
+                at.run()
+            frag = [float(l.split()[1]) for l in path.read_text().splitlines() if l.startswith("fragment")]
+            out[name] = (median(full), median(frag))
+        timing._PATH = None
+    return out
 
-    def skip(self) -> None:
+
+RP = "document.querySelector('[data-testid=stBidiComponentIsolated]').shadowRoot.querySelector('.rp')"
+READY = f"() => {{ try {{ const rp = {RP}; return rp && rp.dataset.step !== undefined; }} catch (e) {{ return false; }} }}"
+
+HARNESS = """() => {
+  const rp = %s;
+  // what the h bars look like now: first rect's value (H <= 64) or the area path (H > 64)
+  const bars = () => { const r = rp.querySelector('.hbars rect.b'); if (r) return r.dataset.value;
+                       const p = rp.querySelector('.hbars path.area.pos'); return p ? p.getAttribute('d') : ''; };
+  const B = window.__B = { want: -1, before: '', t0: 0, dom: null, raf: null, paint: null, bars };
+  window.addEventListener('keydown', () => {
+    B.t0 = performance.now(); B.dom = B.raf = B.paint = null;
+    requestAnimationFrame(() => {
+      B.raf = performance.now() - B.t0;
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => { B.paint = performance.now() - B.t0; };
+      ch.port2.postMessage(0);
+    });
+  }, true);
+  const check = () => {
+    if (B.dom === null && B.t0 && rp.dataset.step === String(B.want) && bars() !== B.before) B.dom = performance.now() - B.t0;
+  };
+  const opts = { subtree: true, attributes: true, childList: true, characterData: true };
+  const observe = (node) => {
+    new MutationObserver(check).observe(node, opts);
+    for (const el of node.querySelectorAll('*')) if (el.shadowRoot) observe(el.shadowRoot);
+  };
+  observe(document);
+  // steps drawn, for Play
+  B.drawn = [];
+  new MutationObserver(() => B.drawn.push([Number(rp.dataset.step), performance.now()]))
+    .observe(rp, { attributes: true, attributeFilter: ['data-step'] });
+  return true;
+}""" % RP
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+class Wire:
+    """Websocket frames of a page: bytes received, frames sent (with times)."""
+
+    def __init__(self, page):
+        self.received = 0
+        self.sent: list[float] = []
+        page.on("websocket", self._on_ws)
+
+    def _on_ws(self, ws) -> None:
+        ws.on("framereceived", lambda payload: setattr(self, "received", self.received + len(payload)))
+        ws.on("framesent", lambda payload: self.sent.append(time.perf_counter()))
+
+
+def cpu_seconds(pid: int) -> float:
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_page(browser, url: str, query: str):
+    context = browser.new_context(viewport={"width": 1440, "height": 1100})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    wire = Wire(page)
+    start = time.perf_counter()
+    page.goto(url + "/" + query)
+    page.wait_for_function(READY, timeout=120_000, polling="raf")
+    loaded_ms = (time.perf_counter() - start) * 1000
+    time.sleep(1.5)
+    http = page.evaluate("""() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+        .reduce((a, e) => a + (e.transferSize || 0), 0)""")
+    page.evaluate(HARNESS)
+    return context, page, wire, errors, {"load_ms": loaded_ms, "ws_first": wire.received, "http_first": http}
+
+
+def key_latency(page, presses: int) -> dict:
+    page.locator("h1").first.click()  # the focus on the page, not in the player: keys work from anywhere
+    dom, raf, paint = [], [], []
+    step = page.evaluate(f"() => Number({RP}.dataset.step)")
+    T = page.evaluate(f"() => Number({RP}.querySelector('.slider').max) + 1")
+    for k in range(presses):
+        forward = (k % 2 == 0) if step < T - 1 else False
+        want = step + 1 if forward else step - 1
+        page.evaluate("(w) => { window.__B.want = w; window.__B.before = window.__B.bars(); }", want)
+        page.keyboard.press("ArrowRight" if forward else "ArrowLeft")
+        page.wait_for_function("() => window.__B.dom !== null && window.__B.paint !== null", timeout=10_000)
+        B = page.evaluate("() => ({dom: window.__B.dom, raf: window.__B.raf, paint: window.__B.paint})")
+        dom.append(B["dom"])
+        raf.append(B["raf"])
+        paint.append(B["paint"])
+        step = want
         time.sleep(0.3)
-        self.seen = len(self.path.read_text().splitlines()) if self.path.exists() else 0
+    return {"dom": dom, "raf": raf, "paint": paint}
 
 
-def browser_run(url: str, query: str, repeats: int, timing: ServerTimes | None, label: str) -> dict:
-    """Load the page, then time full reruns (when the app's timer is on) and step changes."""
-    from playwright.sync_api import sync_playwright
+def play_gaps(page, steps: int = 100) -> dict:
+    page.get_by_label("Play speed, steps per second").focus()
+    page.keyboard.press("End")  # 10 steps/s
+    page.locator("h1").first.click()
+    page.keyboard.press("Home")
+    time.sleep(0.5)
+    page.evaluate("() => { window.__B.drawn = []; }")
+    page.keyboard.press("p")
+    page.wait_for_function(f"() => window.__B.drawn.length >= {steps}", timeout=60_000)
+    page.keyboard.press("p")
+    drawn = page.evaluate("() => window.__B.drawn")[:steps]
+    times = [t for _, t in drawn]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    ordered = [s for s, _ in drawn] == list(range(1, steps + 1))
+    return {"max_gap": max(gaps), "median_gap": median(gaps), "ordered": ordered, "steps": len(drawn)}
 
-    from conftest import CHROMIUM, CHROMIUM_ARGS
 
-    received = [0]
-    first_frame = [None]
+def hold(page, wire: Wire, pid: int, seconds: float = 2.0, hz: float = 30.0) -> dict:
+    page.locator("h1").first.click()
+    page.keyboard.press("Home")
+    time.sleep(2.0)  # let the Home report settle
+    n0 = len(wire.sent)
+    cpu0 = cpu_seconds(pid)
+    start = time.perf_counter()
+    page.evaluate("""([ms, hz]) => new Promise((done) => {
+        const end = performance.now() + ms;
+        const id = setInterval(() => {
+          if (performance.now() >= end) { clearInterval(id); done(); return; }
+          document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true,
+            cancelable: true, composed: true, repeat: true }));
+        }, 1000 / hz);
+      })""", [seconds * 1000, hz])
+    held_until = time.perf_counter()
+    time.sleep(2.5)
+    cpu = cpu_seconds(pid) - cpu0
+    during = [t for t in wire.sent[n0:] if t <= held_until]
+    total = len(wire.sent) - n0
+    step = page.evaluate(f"() => Number({RP}.dataset.step)")
+    return {"during": len(during), "total": total, "steps": step, "cpu_ms": cpu * 1000, "held_s": held_until - start}
 
-    def on_frame(payload) -> None:
-        received[0] += len(payload)
-        if first_frame[0] is None:
-            first_frame[0] = time.perf_counter()
 
-    res: dict = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1100})
-        page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+def model_change(page, wire: Wire) -> int:
+    before = wire.received
+    page.locator(".st-key-w_cell [data-testid=stSelectbox]").click()
+    page.get_by_role("option", name="LSTM", exact=True).click()
+    page.wait_for_function(f"() => {{ try {{ return {RP}.querySelector('.grow[data-gate=f]') !== null; }} catch (e) {{ return false; }} }}",
+                           timeout=120_000)
+    time.sleep(1.5)
+    return wire.received - before
+
+
+CONTROL = """() => new Promise((done) => { const ts = [];
+  const id = setInterval(() => { ts.push(performance.now()); if (ts.length > 100) { clearInterval(id);
+    const g = ts.slice(1).map((t, i) => t - ts[i]); done(Math.max(...g)); } }, 100); })"""
+
+
+def timer_floor(browser) -> float:
+    """The largest gap of a bare 100 ms setInterval on a blank page: what this machine's load alone does."""
+    page = browser.new_page()
+    page.set_content("<p>control</p>")
+    gap = page.evaluate(CONTROL)
+    page.close()
+    return gap
+
+
+def cold_loads(browser, url: str, query: str, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
         start = time.perf_counter()
-        page.goto(url + query)
-        page.wait_for_function(f"() => ({STRIP_TITLE})() !== ''", timeout=60_000)
-        res["first load to charts (ms)"] = (time.perf_counter() - start) * 1000
-        res["first load bytes (KB)"] = received[0] / 1024
-        time.sleep(1.0)
-        if timing is not None:
-            _full_reruns(page, res, repeats, timing, received)
-        _step_changes(page, res, repeats, timing, received, first_frame)
-        browser.close()
-    return res
+        page.goto(url + "/" + query)
+        page.wait_for_function(READY, timeout=120_000, polling="raf")
+        out.append((time.perf_counter() - start) * 1000)
+        context.close()
+    return out
 
 
-def _full_reruns(page, res: dict, repeats: int, timing: ServerTimes, received: list) -> None:
-    timing.skip()
-    # full reruns: Streamlit's own "R" shortcut reruns the whole script with nothing changed
-    page.get_by_role("heading", name="rnnviz: watch a recurrent network think").click()
-    full_ms, full_kb = [], []
-    for _ in range(max(5, repeats // 3)):
-        page.keyboard.press("r")  # the first press may only take the focus; count reruns that happened
-        try:
-            ms = timing.new("full", timeout=3.0)[-1:]
-        except TimeoutError:
-            continue
-        time.sleep(0.5)
-        full_ms += ms
-        full_kb.append(received[0] / 1024)
-        timing.skip()
-        received[0] = 0
-    res["full rerun: server (ms)"] = median(full_ms)
-    res["full rerun: sent (KB)"] = median(full_kb)
-
-
-def _step_changes(page, res: dict, repeats: int, timing: ServerTimes | None, received: list, first_frame: list) -> None:
-    # time-step changes: arrow keys on the slider, alternating so the step stays in range
-    slider = page.get_by_role("slider", name="Time step")
-    slider.focus()
-    frag_ms, step_kb, latency, to_first_frame = [], [], [], []
-    for k in range(repeats):
-        before = page.evaluate(STRIP_TITLE)
-        key = "ArrowRight" if k % 2 == 0 else "ArrowLeft"
-        time.sleep(0.25)
-        received[0] = 0
-        first_frame[0] = None
-        start = time.perf_counter()
-        slider.press(key)
-        page.wait_for_function(f"(before) => ({STRIP_TITLE})() !== before && ({STRIP_TITLE})() !== ''", arg=before,
-                               polling="raf", timeout=30_000)
-        done = time.perf_counter()
-        latency.append((done - start) * 1000)
-        to_first_frame.append(((first_frame[0] or done) - start) * 1000)
-        if timing is not None:
-            frag_ms += timing.new("fragment")[-1:]
-        time.sleep(0.3)
-        step_kb.append(received[0] / 1024)
-    if timing is not None:
-        res["step change: server (ms)"] = median(frag_ms)
-    res["step change: sent (KB)"] = median(step_kb)
-    res["step change: slider -> chart in Chromium (ms)"] = median(latency)
-    res["  of which: key press -> first websocket frame (ms)"] = median(to_first_frame)
+def fmt_ms(xs) -> str:
+    return f"{median(xs):.1f} / {max(xs):.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--loads", type=int, default=5)
     args = parser.parse_args()
 
-    from conftest import free_port, start_server
+    from playwright.sync_api import sync_playwright
 
+    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server
+
+    script = apptest_times(max(10, args.presses))
+    port = free_port()
+    proc = start_server(port)
+    url = f"http://127.0.0.1:{port}"
+    res: dict = {}
+    errors_all: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        timing_file = Path(tmp) / "timing.txt"
-        os.environ["RNNVIZ_TIMING"] = str(timing_file)
-        print("AppTest reruns, median ms: AppTest total | page script | step views (the fragment's work)")
-        for name, (total, full, fragment) in apptest_full_rerun(args.repeats, timing_file).items():
-            print(f"  {name:10s} {total:8.1f} | {full:8.1f} | {fragment:8.1f}")
-        timing_file.write_text("")
-        port = free_port()
-        proc = start_server(port)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            timing = ServerTimes(timing_file)
-            results = {"default": browser_run(url, "/", args.repeats, timing, "default"),
-                       "512x500": browser_run(url, BIG, max(10, args.repeats // 2), timing, "512x500")}
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
         minimal = Path(tmp) / "minimal_app.py"
         minimal.write_text(MINIMAL_APP)
-        port = free_port()
-        proc = start_server(port, minimal)
+        port_m = free_port()
+        proc_m = start_server(port_m, minimal)
         try:
-            results["minimal"] = browser_run(f"http://127.0.0.1:{port}", "/", args.repeats, None, "minimal")
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                for name, query, long_query in (("default", DEFAULT, DEFAULT_LONG), ("512x500", BIG, BIG)):
+                    print(f"[{name}] loading {query}", flush=True)
+                    context, page, wire, errors, first = open_page(browser, url, query)
+                    r = res[name] = dict(first)
+                    r["keys"] = key_latency(page, args.presses)
+                    print(f"[{name}] key -> DOM median/max {fmt_ms(r['keys']['dom'])} ms", flush=True)
+                    r["model_change_bytes"] = model_change(page, wire)
+                    errors_all += errors
+                    context.close()
+                    context, page, wire, errors, _ = open_page(browser, url, long_query)
+                    r["play"] = play_gaps(page)
+                    print(f"[{name}] play: max gap {r['play']['max_gap']:.1f} ms", flush=True)
+                    r["hold"] = hold(page, wire, proc.pid)
+                    print(f"[{name}] hold: {r['hold']}", flush=True)
+                    r["calls"] = page.evaluate(f"() => Number({RP}.dataset.calls)")
+                    errors_all += errors
+                    context.close()
+                res["floor"] = timer_floor(browser)
+                res["minimal"] = minimal_latency(browser, f"http://127.0.0.1:{port_m}", args.presses)
+                print(f"[minimal] key -> chart median/max {fmt_ms(res['minimal'])} ms", flush=True)
+                res["cold"] = cold_loads(browser, url, DEFAULT, args.loads)
+                res["cold_big"] = cold_loads(browser, url, BIG, max(2, args.loads // 2))
+                browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            for p in (proc, proc_m):
+                p.terminate()
+                p.wait(10)
 
-    targets = {
-        ("default", "full rerun: server (ms)"): 50,
-        ("default", "step change: server (ms)"): 15,
-        ("default", "step change: sent (KB)"): 20,
-        ("default", "step change: slider -> chart in Chromium (ms)"): 200,
-        ("512x500", "full rerun: server (ms)"): 1000,
-        ("512x500", "step change: slider -> chart in Chromium (ms)"): 1000,
-        ("512x500", "first load to charts (ms)"): None,
-    }
-    print("\nReal server + Chromium, medians ('minimal' = a one-slider, one-chart Streamlit page, the floor here):")
-    print(f"  {'view':8s} {'measure':48s} {'value':>9s}  target")
-    for view, res in results.items():
-        for name, value in res.items():
-            target = targets.get((view, name))
-            verdict = "" if target is None else (f"<= {target}  {'ok' if value <= target else 'MISSED'}")
-            print(f"  {view:8s} {name:48s} {value:9.1f}  {verdict}")
+    d, b = res["default"], res["512x500"]
+    rows = [
+        ("key press -> step view redrawn (in-page DOM), median / max", "178 / 288 ms", "<= 16 / <= 50 ms",
+         fmt_ms(d["keys"]["dom"]) + " ms", fmt_ms(b["keys"]["dom"]) + " ms"),
+        ("  ordinary slider + chart page, same measure", "", "", fmt_ms(res["minimal"]) + " ms", ""),
+        ("  to the next frame (rAF), median / max", "", "", fmt_ms(d["keys"]["raf"]) + " ms",
+         fmt_ms(b["keys"]["raf"]) + " ms"),
+        ("  frame produced (post-rAF message), median / max", "", "", fmt_ms(d["keys"]["paint"]) + " ms",
+         fmt_ms(b["keys"]["paint"]) + " ms"),
+        ("Play at 10 steps/s, 100 steps: largest gap (median)", "-", "<= 150 ms",
+         f"{d['play']['max_gap']:.1f} ms ({d['play']['median_gap']:.1f})",
+         f"{b['play']['max_gap']:.1f} ms ({b['play']['median_gap']:.1f})"),
+        ("  every step drawn, in order", "", "", str(d["play"]["ordered"]), str(b["play"]["ordered"])),
+        ("  control: largest gap of a bare 100 ms timer", "", "", f"{res['floor']:.1f} ms", ""),
+        ("messages to the server while holding -> 2 s (until settled)", "one rerun per step", "<= 10",
+         f"{d['hold']['during']} ({d['hold']['total']}), {d['hold']['steps']} steps",
+         f"{b['hold']['during']} ({b['hold']['total']}), {b['hold']['steps']} steps"),
+        ("server CPU over that hold (2 s + 2.5 s settle), per message", "~100 ms per step", "~0",
+         f"{d['hold']['cpu_ms']:.0f} ms, {d['hold']['cpu_ms'] / max(d['hold']['total'], 1):.0f} ms/msg",
+         f"{b['hold']['cpu_ms']:.0f} ms, {b['hold']['cpu_ms'] / max(b['hold']['total'], 1):.0f} ms/msg"),
+        ("page script per step report (AppTest, RNNVIZ_TIMING)", "", "", f"{script['default'][1]:.1f} ms",
+         f"{script['512x500'][1]:.1f} ms"),
+        ("page script per full rerun (AppTest, RNNVIZ_TIMING)", "", "", f"{script['default'][0]:.1f} ms",
+         f"{script['512x500'][0]:.1f} ms"),
+        ("times Streamlit invoked the player's JS (load, keys, Play, hold)", "", "1", str(d["calls"]), str(b["calls"])),
+        ("websocket bytes, first load", "", "report", f"{d['ws_first']:,} B", f"{b['ws_first']:,} B"),
+        ("websocket bytes, model change (RNN -> LSTM)", "", "report", f"{d['model_change_bytes']:,} B",
+         f"{b['model_change_bytes']:,} B"),
+        ("first load, cold browser context, median (min-max)", "~3-10 s", "no slower than now",
+         f"{median(res['cold']):.0f} ms ({min(res['cold']):.0f}-{max(res['cold']):.0f}), n={len(res['cold'])}",
+         f"{median(res['cold_big']):.0f} ms ({min(res['cold_big']):.0f}-{max(res['cold_big']):.0f}), "
+         f"n={len(res['cold_big'])}"),
+    ]
+    w = [max(len(r[i]) for r in rows + [("measure", "before (issue 9)", "target", "default", "512 x 500")]) for i in range(5)]
+    line = lambda r: "| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |"  # noqa: E731
+    print()
+    print(line(("measure", "before (issue 9)", "target", "default", "512 x 500")))
+    print("|" + "|".join("-" * (x + 2) for x in w) + "|")
+    for r in rows:
+        print(line(r))
+    print(f"\n{args.presses} presses per size; default = RNN hidden 16 reading 'hello world' (Play and hold: a "
+          f"132-character text); 512 x 500 = RNN hidden 512, 500 random dense inputs. 'before' quoted from issue 9.")
+    print(f"console errors: {len(errors_all)}" + ("" if not errors_all else f": {errors_all[:3]}"))
+    with open("/proc/loadavg") as f:
+        print(f"load average at the end (2 cores, shared): {f.read().split()[:3]}")
 
 
 if __name__ == "__main__":
