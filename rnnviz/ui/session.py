@@ -31,6 +31,7 @@ TRAINER, TRAINING_JOB, TRAINING, TRAINING_ERROR = "trainer", "training_job", "tr
 # be; the last report of the browser that was applied (a report stays in the widget's state)
 PLAYER, PLAYER_COMMAND, PLAYER_SEEN, PLAYER_REPORT = "player", "_player_command", "_player_seen", "_player_report"
 NEURON_RANKING = "_neuron_ranking"  # Explore: the ranking the unit picker was last reset for
+LAST_COMPUTED = "_last_computed"  # (cache key, Computed) this session used last: reruns skip the cache lookup
 # widget keys that code outside the widget's own call reads or writes
 PRESET_WIDGET, UPLOAD_WIDGET, NEURON_UNIT_WIDGET = "preset", "upload_file", "neuron_unit"
 TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it alone)
