@@ -13,10 +13,9 @@
 const STATES = new WeakMap();
 const SVGNS = "http://www.w3.org/2000/svg";
 const REPORT_MS = 250; // <= 4 state messages per second while scrubbing
-// While playing, one message per 2 s: each message reruns the fragment, and the browser's handling of
-// that rerun (React, markdown, the URL) was measured as 50-110 ms long tasks that delay the Play
-// timer (bench/player.py); the final value is sent when Play stops.
-const REPORT_MS_PLAYING = 2000;
+// While playing, no messages: each one reruns the fragment, and the browser's handling of that rerun
+// (React re-rendering the page, the URL) was measured at 100-350 ms long tasks on the real page, which
+// delay the Play timer (bench/app.py). The final value is sent when Play stops.
 const MAX_BARS = 64; // above this, bars are drawn as an area (hundreds of rects redraw slowly)
 const MAX_TICK_LABELS = 60;
 const VY = 1000;
@@ -658,7 +657,8 @@ function build(root, d, keep) {
     if (s.speed !== sent.speed) send("speed", (sent.speed = s.speed));
   }
   function report() {
-    const wait = lastSent + (s.timer ? REPORT_MS_PLAYING : REPORT_MS) - performance.now();
+    if (s.timer) return; // playing: stop() sends the final value
+    const wait = lastSent + REPORT_MS - performance.now();
     if (wait <= 0) flush();
     else reportTimer ??= setTimeout(flush, wait);
   }
