@@ -448,7 +448,7 @@ class Tab:
 class Plan:
     interactions: int = 20
     think: tuple[float, float] = (1.0, 2.0)
-    step_mode: str = "slider"
+    step_mode: str = "component"
     component_key: str = "player"
     component_burst: int = 1
     mix: tuple[float, float, float] = (0.75, 0.15, 0.10)  # step, size, preset
@@ -491,7 +491,8 @@ async def step_change(tab: Tab, rng: random.Random, plan: Plan) -> None:
 def component_length(proto: Any, query: str) -> int:
     """Number of time steps for a component: from its data (``length``/``T``), else the URL, else 10."""
     try:
-        data = json.loads(proto.json) if proto.json else {}
+        raw = proto.json or (proto.mixed.json if proto.HasField("mixed") else "")  # plain JSON, or beside Arrow
+        data = json.loads(raw) if raw else {}
         for name in ("length", "T", "steps"):
             if isinstance(data.get(name), int) and data[name] > 0:
                 return data[name]
@@ -871,9 +872,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(instead of --interactions); set --max-seconds above it")
     parser.add_argument("--think", default="1,2", help="seconds between interactions: min,max (default 1,2)")
     parser.add_argument("--mix", default="0.75,0.15,0.10", help="shares of step changes, size changes, presets")
-    parser.add_argument("--step-mode", choices=("slider", "component"), default="slider",
-                        help="slider: the w_step slider and Prev/Next (fragment reruns, today); component: "
-                             "a components-v2 state update {step, unit} (the client-side player)")
+    parser.add_argument("--step-mode", choices=("slider", "component"), default="component",
+                        help="component (the app's step player): a components-v2 state update {step, unit}; "
+                             "slider: a w_step slider and Prev/Next (an app that steps on the server)")
     parser.add_argument("--component-key", default="player")
     parser.add_argument("--component-burst", type=int, default=1, help="state updates per step change, 250 ms apart")
     parser.add_argument("--query", default=DEFAULT_QUERY, help="the page's query string (the lesson link)")
