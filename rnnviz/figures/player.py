@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from collections.abc import Sequence
 
 import numpy as np
@@ -290,9 +291,16 @@ def equation_template(
 ) -> tuple[list[str], list[dict[str, str]]]:
     """Slot names and rows ``{"name", "sym", "num"}`` (MathML) of the cell's equation (its own
     module writes it, rnnviz/cells/; the browser fills ``<mn data-slot>`` from ``eq_vals``)."""
-    eq = cells.get(cell).equation(sym or symbols(notation, cell), nonlinearity=nonlinearity, reverse=reverse,
-                                  onehot=onehot, row=row)
+    slots, rows = _equation_mathml(cell, nonlinearity, sym or symbols(notation, cell), reverse, onehot, row)
+    return list(slots), [dict(r) for r in rows]
+
+
+@lru_cache(maxsize=256)
+def _equation_mathml(cell: str, nonlinearity: str, sym: Symbols, reverse: bool, onehot: bool, row: int):
+    """The rendered template: a handful per page and the same on every model change (measured: the
+    MathML conversion was ~3% of a loaded server's time before this cache)."""
+    eq = cells.get(cell).equation(sym, nonlinearity=nonlinearity, reverse=reverse, onehot=onehot, row=row)
     # inline math: Chromium centres display="block" math whatever text-align says; rows read left-aligned
-    rows = [{"name": name, "sym": tex_to_mathml(general, display=False), "num": tex_to_mathml(filled, display=False)}
-            for name, general, filled in eq.rows]
-    return list(eq.slots), rows
+    rows = tuple(tuple({"name": name, "sym": tex_to_mathml(general, display=False),
+                        "num": tex_to_mathml(filled, display=False)}.items()) for name, general, filled in eq.rows)
+    return eq.slots, rows
