@@ -59,7 +59,7 @@ def read_pick(value: Any, layers: int, bidirectional: bool) -> tuple[int, str] |
         layer = int(layer)  # JSON may carry 1.0 for 1
     if not isinstance(layer, int) or isinstance(layer, bool) or not 0 <= layer < layers:
         return None
-    if direction not in DIRECTIONS or (direction == "reverse" and not bidirectional):
+    if not isinstance(direction, str) or direction not in DIRECTIONS or (direction == "reverse" and not bidirectional):
         return None
     return layer, direction
 
