@@ -90,7 +90,7 @@ def test_the_view_follows_the_players_keys_in_the_browser(page: Page, app_url, c
     assert s["cur"] == [5] and s["playerStep"] == 5
     assert inner_h(s) == pytest.approx(ref["h"][5, 3], abs=5.001e-5)
     assert number(s["parts"]["pre"][1]) == pytest.approx(ref["pre"][5, 3], abs=5.001e-5)
-    assert number(s["parts"]["hw"][1]) == pytest.approx(ref["hw"][5, 3], abs=5.001e-5)
+    assert number(s["parts"]["two.hw"][1]) == pytest.approx(ref["hw"][5, 3], abs=5.001e-5)
     page.keyboard.press("End")
     s = wait_for(page, "s.step === 10")
     assert s["cur"] == [10]

@@ -324,10 +324,12 @@ function build(root, d, keep) {
       const cells = n ? cellsOf(box, x0 + 5, y0 + h - stripH - 5, w - 10, n, what, extra, bands) : [];
       return { box, rect, label, cells };
     };
+    // W column slots, a ring: the slot of step t is slots[t % W], moved into place by a transform,
+    // so a window that shifts by one step repaints one column, not W
     for (let k = 0; k < W; k++) {
-      const cx = lw + (k + 0.5) * colW, x0 = cx - nodeW / 2;
-      const g = svgEl("g", { class: "col", "data-k": k }, svg);
-      const bg = svgEl("rect", { class: "cbg", x: lw + k * colW + 2, y: 1, width: colW - 4, height: totalH - 2, rx: 8 }, g);
+      const cx = lw + 0.5 * colW, x0 = cx - nodeW / 2;
+      const g = svgEl("g", { class: "col" }, svg);
+      const bg = svgEl("rect", { class: "cbg", x: lw + 2, y: 1, width: colW - 4, height: totalH - 2, rx: 8 }, g);
       const idx = svgEl("text", { class: "idx", x: cx, y: idxY, "text-anchor": "middle" }, g);
       const foot = svgEl("text", { class: "foot", x: cx, y: footY, "text-anchor": "middle" }, g);
       const S = { g, bg, idx, foot, t: -1, key: "", rows: [], harrows: [] };
@@ -358,6 +360,10 @@ function build(root, d, keep) {
         S.rows.push(node(g, x0, y0, nodeW, nodeH, "h", { "data-r": r }, U, d.binned));
       }
       S.x = node(g, x0, lanes.x.y0, nodeW, nodeH, "x", {}, X.U, X.binned);
+      if (!X.U) { // too many tokens for a strip: the one-hot vector is said in words
+        svgEl("text", { class: "nl muted", x: cx, y: lanes.x.y0 + nodeH - 9, "text-anchor": "middle", "data-what": "x" }, S.x.box)
+          .textContent = "one-hot";
+      }
       if (lanes.cat) {
         const box = svgEl("g", { class: "node cat", "data-what": "cat" }, g);
         const y0 = lanes.cat.y0;
@@ -502,16 +508,17 @@ function build(root, d, keep) {
     const t = shown(), r0 = shownRow(), j = s.unit;
     const start = windowStart(t);
     G.start = start;
-    for (let k = 0; k < G.W; k++) {
-      const S = G.slots[k], tk = start + k;
+    for (let tk = start; tk < start + G.W; tk++) {
+      const S = G.slots[tk % G.W];
       drawSlot(S, tk);
+      setAttr(S.g, "transform", `translate(${(tk - start) * G.colW},0)`);
       S.g.classList.toggle("cur", tk === t);
       for (let r = 0; r < R; r++) S.rows[r].box.classList.toggle("sel", tk === t && r === r0);
     }
     // the chosen unit's cell in the selected row of the current column
-    const k = t - start, cellEl = G.slots[k].rows[r0].cells[binOf(j)];
+    const cellEl = G.slots[t % G.W].rows[r0].cells[binOf(j)];
     if (cellEl) {
-      setAttr(G.unitMark, "x", Number(cellEl.getAttribute("x")) - 1);
+      setAttr(G.unitMark, "x", Number(cellEl.getAttribute("x")) - 1 + (t - start) * G.colW);
       setAttr(G.unitMark, "y", Number(cellEl.getAttribute("y")) - 1);
       setAttr(G.unitMark, "width", Math.max(Number(cellEl.getAttribute("width")) + 2, 3));
     }
@@ -571,7 +578,8 @@ function build(root, d, keep) {
     innerSvg.setAttribute("width", VW * k);
     innerSvg.style.maxWidth = "100%";
     innerSvg.style.height = "auto";
-    const g = svgEl("g", {}, innerSvg);
+    const top = svgEl("g", {}, innerSvg);
+    let g = top; // where the helpers below draw (a variant group of the RNN, else the top group)
     const parts = {};
     const box = (name, x, y, w, h, cls = "") => {
       const bg = svgEl("g", { class: `ib ${cls}`, "data-part": name }, g);
@@ -607,16 +615,21 @@ function build(root, d, keep) {
       return parts[name];
     };
     if (cell === "rnn") {
-      box("x", 10, 14, 170, 50);
-      box("hprev", 10, 140, 170, 50);
-      // laid out for two biases (PyTorch); one bias (the textbook notations) leaves the fourth place empty
-      term("xw", 250, 8, 250, 40);
-      term("b1", 250, 58, 250, 40);
-      term("hw", 250, 108, 250, 40);
-      term("b2", 250, 158, 250, 40);
-      wire([[180, 39], [250, 28]]);
-      wire([[180, 165], [250, 128]]);
-      for (const yy of [28, 78, 128, 178]) wire([[500, yy], [547, 103 + (yy - 103) * 0.25]], `t${yy}`);
+      // two layouts: PyTorch's two biases (4 terms), or the textbook notations' one bias (3 terms)
+      parts.variants = {};
+      for (const [variant, ys, src] of [["two", [8, 58, 108, 158], [39, 165]], ["one", [20, 90, 160], [45, 135]]]) {
+        g = parts.variants[variant] = svgEl("g", { class: `variant ${variant}` }, top);
+        const names = variant === "two" ? ["xw", "b1", "hw", "b2"] : ["xw", "hw", "b1"];
+        box(`${variant}.x`, 10, src[0] - 25, 170, 50);
+        box(`${variant}.hprev`, 10, src[1] - 25, 170, 50);
+        names.forEach((name, i) => {
+          term(`${variant}.${name}`, 250, ys[i], 250, 40);
+          wire([[500, ys[i] + 20], [547, 103 + (ys[i] + 20 - 103) * 0.25]]);
+        });
+        wire([[180, src[0]], [250, ys[0] + 20]]);
+        wire([[180, src[1]], [250, ys[names.indexOf("hw")] + 20]]);
+      }
+      g = top;
       op(562, 103, "+");
       box("pre", 610, 78, 140, 50);
       wire([[577, 103], [610, 103]]);
@@ -707,19 +720,20 @@ function build(root, d, keep) {
     richHtml(innerTitle, `${tx.inner}${R > 1 ? ` — ${row.name}` : ""}: unit ${j} at step ${t}`);
     const v = (name) => fmt4(get(name));
     if (cell === "rnn") {
-      const one = inner.meta.slots[r].includes("b");
-      setPart("x", xT, r < D && X.tokens ? quoted(d.labels[t]) : (r < D ? `${X.size} inputs` : `${D * H} values`));
-      setPart("hprev", hPrev, `${H} units`);
-      setPart("xw", `${row.w_ih} ${plain(xT)}`, v("xw"));
-      setPart("hw", `${row.w_hh} ${plain(hPrev.replace(" (initial)", ""))}`, v("hw"));
+      const one = inner.meta.slots[r].includes("b"), V = one ? "one" : "two";
+      IP.variants.one.style.display = one ? "" : "none";
+      IP.variants.two.style.display = one ? "none" : "";
+      const xText = r < D && X.tokens ? quoted(d.labels[t]) : (r < D ? `${X.size} inputs` : `${D * H} values`);
+      setPart(`${V}.x`, xT, xText);
+      setPart(`${V}.hprev`, hPrev, `${H} units`);
+      setPart(`${V}.xw`, `${row.w_ih} ${xT}`, v("xw"));
+      setPart(`${V}.hw`, `${row.w_hh} ${hPrev.replace(" (initial)", "")}`, v("hw"));
       if (one) {
-        setPart("b1", row.bias, v("b"));
-        IP.b2.bg.style.display = "none";
-        innerSvg.querySelector(".w.t178").style.display = "none";
+        setPart("one.b1", row.bias, v("b"));
       } else {
         const [bi, bh] = row.bias.split(" + ");
-        setPart("b1", bi, v("bih"));
-        setPart("b2", bh, v("bhh"));
+        setPart("two.b1", bi, v("bih"));
+        setPart("two.b2", bh, v("bhh"));
       }
       setPart("pre", "sum", v("pre"));
       setPart("act", d.act, "");
@@ -735,7 +749,7 @@ function build(root, d, keep) {
       }
       setPart("fc", `f ⊙ ${cPrev} = ${v("f_c")}`);
       setPart("ig", `i ⊙ g = ${v("i_g")}`);
-      setPart("bus", `every gate reads ${plain(xT)}, ${plain(hPrev.replace(" (initial)", ""))}`);
+      setPart("bus", `every gate reads ${xT}, ${hPrev.replace(" (initial)", "")}`);
     } else {
       const hp = hPrev.replace(" (initial)", "");
       setPart("hprev", hPrev, v("h_prev"));
@@ -746,11 +760,11 @@ function build(root, d, keep) {
       setPart("zh", `z ⊙ ${hp} = ${v("z_h")}`);
       setPart("omz", "1 − z");
       setPart("omzn", `(1 − z) ⊙ n = ${v("omz_n")}`);
-      setPart("rhn", `r ⊙ (W_hn ${hp} + b_hn) = ${v("r_hn")}`);
-      setPart("hn", `W_hn ${hp} = ${v("n_hw")}, b_hn = ${v("n_bh")}`);
-      setPart("zin", `${plain(xT)}, ${hp}`);
-      setPart("rin", `${plain(xT)}, ${hp}`);
-      setPart("nin", `${plain(xT)}: ${v("n_xw")} + ${v("n_bi")}`);
+      setPart("rhn", `r ⊙ (W_{hn} ${hp} + b_{hn}) = ${v("r_hn")}`);
+      setPart("hn", `W_{hn} ${hp} = ${v("n_hw")}, b_{hn} = ${v("n_bh")}`);
+      setPart("zin", `${xT}, ${hp}`);
+      setPart("rin", `${xT}, ${hp}`);
+      setPart("nin", `${xT}: ${v("n_xw")} + ${v("n_bi")}`);
     }
     innerSvg.setAttribute("aria-label", innerText(r, t, j));
     innerCap.textContent = stale ? "" : innerText(r, t, j);
@@ -778,9 +792,9 @@ function build(root, d, keep) {
   // ---------------------------------------------------------------- hover
   function hoverText(target) {
     const what = target.dataset.what;
-    const gcol = target.closest("[data-k]");
+    const gcol = target.closest(".col");
     if (!what || !gcol) return null;
-    const t = G.start + Number(gcol.dataset.k);
+    const t = Number(gcol.dataset.t);
     const u = target.dataset.u != null ? Number(target.dataset.u) : null;
     if (what === "h") {
       const r = Number(target.dataset.r), name = `${plain(at(rows[r].h, t))}${R > 1 ? ` (${rows[r].name})` : ""}`;
@@ -836,9 +850,8 @@ function build(root, d, keep) {
     const part = ev.target.closest("[data-part]");
     const name = part ? part.dataset.part : null;
     const r = shownRow(), t = shown(), j = s.unit;
-    let text = null;
-    if (name && "ifgorzn".includes(name) && name.length === 1 && cell !== "rnn") text = gateTerms(r, t, j, name);
-    else if (name) text = part.textContent.replace(/\s+/g, " ").trim();
+    // a gate: the four terms of its pre-activation (the other boxes write all their numbers)
+    const text = name && name.length === 1 && "ifgorzn".includes(name) && cell !== "rnn" ? gateTerms(r, t, j, name) : null;
     innerTipShow(ev, text);
   });
   innerSvg.addEventListener("mouseleave", () => innerTipShow(null, null));
@@ -873,11 +886,11 @@ function build(root, d, keep) {
     if (s.send) s.send("pick", { layer: row.layer, direction: row.reverse ? "reverse" : "forward" });
   }
   svg.addEventListener("click", (ev) => {
-    const gcol = ev.target.closest("[data-k]");
+    const gcol = ev.target.closest(".col");
     if (!gcol) return;
     stopAnim(false);
     ru.focus({ preventScroll: true });
-    const t = G.start + Number(gcol.dataset.k);
+    const t = Number(gcol.dataset.t);
     const rAttr = ev.target.dataset.r;
     if (rAttr != null) pickRow(Number(rAttr));
     const u = ev.target.dataset.u;
