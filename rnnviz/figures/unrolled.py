@@ -82,6 +82,9 @@ SPEED_RANGE = bounds("speed")
 # px. The column width follows the space (col_min .. col_max); a projector layout passes bigger ones.
 DEFAULT_SIZES = {"text": 15, "small": 13, "title": 16, "col_min": 70, "col_max": 136, "node_h": 46, "strip_h": 13,
                  "gap": 24, "label_w": 150, "inner_text": 15}
+# What a projector layout passes (issue 11, part 1: chart text >= 16 px, titles larger).
+PROJECTOR_SIZES = {"text": 18, "small": 16, "title": 20, "col_min": 84, "col_max": 170, "node_h": 58, "strip_h": 16,
+                   "gap": 28, "label_w": 196, "inner_text": 18}
 DEFAULT_COLORS = {"accent": ACCENT, "muted": MUTED, "pos": ACCENT, "neg": NEGATIVE, "gate": "#8c6bb1",
                   "fwd": "#1f77b4", "rev": "#ff7f0e"}
 
@@ -326,7 +329,9 @@ def unrolled_spec(
         "hint": "Click a column to go to its step (the player, the URL and every view follow); click a cell row to "
                 "look inside that layer; hover a node for its numbers.",
         "play": "▶ Play the pass" if D == 1 else "▶ Play: forward, then reverse",
-        "pause": "■ Stop",
+        "pause": "Pause",
+        "resume": "▶ Resume",
+        "done": "Every layer has read the whole sequence; the output layer reads each column.",
         "cell": cell_title,
         "inner": f"Inside the {cell_title} cell",
         "concat": "output[t] = [h_fwd[t] ; h_rev[t]]: the reverse half of column t has just read x[t] (it read "

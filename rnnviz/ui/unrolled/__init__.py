@@ -21,7 +21,7 @@ import streamlit as st
 
 from ...app.compute import Computed
 from ...app.knobs import DIRECTIONS, Config
-from ...figures.unrolled import unit_in_data, unrolled_spec
+from ...figures.unrolled import PROJECTOR_SIZES, unit_in_data, unrolled_spec
 from .. import compute, controls, session, state
 from ..common import state_kind
 
@@ -91,11 +91,14 @@ def _data(cfg: Config, computed: Computed) -> dict:
     unit would be too big to send."""
     unit = cfg.unit if unit_in_data(cfg.cell, cfg.length, cfg.hidden, cfg.layers, cfg.num_directions, cfg.notation,
                                     cfg.nonlinearity) else -1
-    return _cached(compute.model_token(cfg), cfg.sample, cfg.notation, cfg.layer, cfg.dir_index, unit, computed)[1]
+    # a projector layout (issue 11, part 1: ``?layout=projector``, a field of another branch) passes bigger sizes
+    projector = getattr(cfg, "layout", "") == "projector"
+    return _cached(compute.model_token(cfg), cfg.sample, cfg.notation, cfg.layer, cfg.dir_index, unit, projector,
+                   computed)[1]
 
 
 @st.cache_resource(max_entries=SPEC_ENTRIES, show_spinner=False)
-def _cached(model_token: tuple, sample: int, notation: str, layer: int, direction: int, unit: int,
+def _cached(model_token: tuple, sample: int, notation: str, layer: int, direction: int, unit: int, projector: bool,
             _computed: Computed) -> tuple[dict, dict]:
     # cache_resource, not cache_data: the same object comes back, so its Arrow form is made once
     cfg = replace(_computed.cfg, sample=sample, notation=notation)
@@ -108,6 +111,6 @@ def _cached(model_token: tuple, sample: int, notation: str, layer: int, directio
     spec = unrolled_spec(
         trace, _computed.model, sample=sample, step_labels=batch.step_labels(sample), output_labels=out_labels,
         notation=notation, kind=state_kind(cfg), view_layer=layer, view_direction=direction,
-        unit=max(unit, 0),
+        unit=max(unit, 0), sizes=PROJECTOR_SIZES if projector else None,
     )
     return spec, as_arrow(spec)

@@ -208,7 +208,7 @@ function build(root, d, keep) {
     : "Animate the pass: each layer reads the sequence left to right";
   if (T < 1) playB.disabled = true;
   const where = el("span", "where", head);
-  el("div", "hint", ru, tx.hint);
+  el("div", "hint", ru, d.binned ? `${tx.hint} ${tx.bins}` : tx.hint);
   const track = el("div", "track", ru);
   track.setAttribute("aria-hidden", "true");
   const trackWin = el("div", "twin", track), trackNow = el("div", "tnow", track);
@@ -925,9 +925,17 @@ function build(root, d, keep) {
     ru.dataset.playing = "0";
     if (!keepFinal) s.anim = null;
   }
+  // Play: from the start (or again after the end); while it runs the button pauses; paused, it resumes
   function play() {
-    if (s.anim && s.anim.timer) { stopAnim(false); draw(); return; }
-    s.anim = { i: 0, timer: null };
+    if (s.anim && s.anim.timer) { // running: pause on this phase
+      clearInterval(s.anim.timer);
+      s.anim.timer = null;
+      playB.textContent = tx.resume;
+      playB.setAttribute("aria-pressed", "false");
+      ru.dataset.playing = "0";
+      return;
+    }
+    if (!s.anim || s.anim.i >= FINAL) s.anim = { i: 0, timer: null };
     playB.textContent = tx.pause;
     playB.setAttribute("aria-pressed", "true");
     ru.dataset.playing = "1";
@@ -937,7 +945,7 @@ function build(root, d, keep) {
       if (s.anim.i >= FINAL) { s.anim.i = FINAL; stopAnim(true); } // ends on the output (the concatenation)
       draw();
       if (s.anim && s.anim.i >= FINAL) {
-        capt.textContent = `${D === 2 ? tx.concat : "Every layer has read the whole sequence; the output layer reads each column."} ${capt.textContent}`;
+        capt.textContent = `${D === 2 ? tx.concat : tx.done} ${capt.textContent}`;
       }
     }, 1000 / s.speed);
   }
