@@ -250,7 +250,7 @@ function build(root, d, keep) {
     const arrowLen = clamp(colW * 0.26, 18, 36);
     const nodeW = colW - arrowLen;
     const nodeH = Number(sz.node_h), gap = Number(sz.gap), stripH = Number(sz.strip_h);
-    const small = Number(sz.small), text = Number(sz.text);
+    const small = Number(sz.small);
     const subGap = 6;
     svg.textContent = "";
     // lanes from the top: step index, y, output (bidirectional), layers (top first), x, input label
