@@ -114,6 +114,9 @@ class Config:
     topk: int = knob(3, "Top-k guesses", "slider", "view", lo=1, hi=10, view=True,
                      max_from=lambda c: max(c.output_size, 1))
     speed: float = knob(2.0, "Play speed (steps/s)", "slider", "view", lo=0.5, hi=10.0, view=True)
+    unrolled: bool = knob(False, "Unrolled network", "toggle", "view", view=True,
+                          help="The network unrolled in time, one column per step, as the textbooks draw it; "
+                               "it follows the time controls.")
     # lessons
     hide: frozenset[str] = knob(frozenset(), "Hidden controls", "none", "lesson", hideable=False, view=True)
     note: str = knob("", "Lesson note", "none", "lesson", max_len=MAX_NOTE, hideable=False, view=True)

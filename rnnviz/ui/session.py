@@ -30,6 +30,8 @@ TRAINER, TRAINING_JOB, TRAINING, TRAINING_ERROR = "trainer", "training_job", "tr
 # ({"seq", "step", "unit"}: the browser jumps there once per seq); where the browser is known to
 # be; the last report of the browser that was applied (a report stays in the widget's state)
 PLAYER, PLAYER_COMMAND, PLAYER_SEEN, PLAYER_REPORT = "player", "_player_command", "_player_seen", "_player_report"
+# the unrolled view (a client-side component): its widget key; a row pick was applied (rerun the page)
+UNROLLED, UNROLLED_PICKED = "unrolled_view", "_unrolled_picked"
 NEURON_RANKING = "_neuron_ranking"  # Explore: the ranking the unit picker was last reset for
 LAST_COMPUTED = "_last_computed"  # (cache key, Computed) this session used last: reruns skip the cache lookup
 # widget keys that code outside the widget's own call reads or writes

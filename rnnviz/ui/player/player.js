@@ -618,6 +618,13 @@ function build(root, d, keep) {
     capt.textContent = said;
     clearTimeout(liveTimer); // a screen reader hears where stepping stopped, not every frame of Play
     liveTimer = setTimeout(() => { live.textContent = said; }, 300);
+    announce();
+  }
+  // other views in the page (the unrolled view) follow the step in the browser: no round trip
+  function announce() {
+    window.dispatchEvent(new CustomEvent("rnnviz:step", {
+      detail: { step: s.step, unit: s.unit, T, H, speed: s.speed, playing: Boolean(s.timer) },
+    }));
   }
   function drawEquation() {
     const t = s.step, j = s.unit;
@@ -771,6 +778,21 @@ function build(root, d, keep) {
     else go(T - 1);
   };
   window.addEventListener("keydown", onKey);
+  // another view moves the step ("rnnviz:goto" {step, unit?}) or asks where it is ("rnnviz:ask")
+  const onGoto = (e) => {
+    const g = e.detail || {};
+    if (!rp.isConnected) return;
+    const t = Number.isFinite(Number(g.step)) ? Number(g.step) : s.step;
+    stop();
+    if (g.unit != null && Number.isFinite(Number(g.unit))) {
+      const j = clamp(Math.round(Number(g.unit)), 0, H - 1);
+      if (j !== s.unit) { s.unit = j; s.step = -1; } // force a redraw even when only the unit changed
+    }
+    go(t);
+  };
+  const onAsk = () => { if (rp.isConnected) announce(); };
+  window.addEventListener("rnnviz:goto", onGoto);
+  window.addEventListener("rnnviz:ask", onAsk);
 
   // ---------------------------------------------------------------- the object the entry point keeps
   s.sync = () => { if (s.step !== sent.step || s.unit !== sent.unit || s.speed !== sent.speed) report(); };
@@ -801,6 +823,8 @@ function build(root, d, keep) {
     clearTimeout(reportTimer);
     clearTimeout(liveTimer);
     window.removeEventListener("keydown", onKey);
+    window.removeEventListener("rnnviz:goto", onGoto);
+    window.removeEventListener("rnnviz:ask", onAsk);
     rp.remove();
   };
   draw();

@@ -24,10 +24,11 @@ from .. import compute, controls, session, state
 from ..charts import show
 from ..common import state_kind, state_symbol, viewed_layer
 from ..player import player, read_state
+from .. import unrolled
 from ..timing import timed
 
 SPEC_ENTRIES = 8  # cached player specs (each holds the viewed layer's arrays, ~1-8 MB at 512 x 500)
-_NOT_DRAWN = ("step", "unit", "speed", "hide", "note")  # view fields the data does not hold (or only via the command)
+_NOT_DRAWN = ("step", "unit", "speed", "hide", "note", "unrolled")  # view fields the data does not hold (or only via the command)
 
 
 def render(cfg: Config, computed: Computed) -> None:
@@ -63,6 +64,7 @@ def _steps() -> None:
             session.put(session.PLAYER_REPORT, tuple(shown.get(n) for n in ("step", "unit", "speed")))
         if spec["O"] == 0:
             st.caption(spec["texts"]["no_output"])
+        unrolled.section(cfg, computed)  # the network unrolled in time, following the player in the browser
         _notebook_printout(cfg, computed)
         state.sync_url(state.current())  # a fragment rerun must keep the URL in step too
 
