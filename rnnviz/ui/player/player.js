@@ -705,7 +705,7 @@ function build(root, d, keep) {
     if (T < 2) return;
     if (s.timer) return stop();
     if (s.step >= T - 1) go(0); // Play at the end starts again
-    playB.textContent = "⏸ Pause";
+    playB.textContent = "‖ Pause"; // (U+23F8 is missing from common Linux fonts)
     playB.setAttribute("aria-label", "Pause");
     playB.setAttribute("aria-pressed", "true");
     rp.dataset.playing = "1";
