@@ -188,8 +188,15 @@ function build(root, d, keep) {
   }
   rp.style.setProperty("--gate", colors.gate);
 
+  // ---- the side-by-side layout (the projector's): heatmap and controls on the left, the step charts
+  // on the right, the rest below; otherwise everything stacked
+  const side = d.layout === "side";
+  if (side) rp.classList.add("side");
+  const topRow = side ? el("div", "toprow", rp) : rp;
+  const mainCol = side ? el("div", "maincol", topRow) : rp;
+
   // ---- heatmap + time strip
-  const hm = el("div", "hm", rp);
+  const hm = el("div", "hm", mainCol);
   const head = el("div", "hhead", hm);
   rich(el("div", "ttl", head), tx.title);
   const read = el("div", "read", head);
@@ -271,7 +278,7 @@ function build(root, d, keep) {
   }
 
   // ---- controls
-  const ctl = el("div", "ctl", rp);
+  const ctl = el("div", "ctl", mainCol);
   ctl.setAttribute("role", "group");
   ctl.setAttribute("aria-label", "Time controls");
   const prevB = el("button", "prev", ctl, "◀ Prev");
@@ -298,7 +305,7 @@ function build(root, d, keep) {
   pos.setAttribute("aria-hidden", "true");
 
   // ---- bars: h_t and Δh (left), softmax (right)
-  const views = el("div", "views", rp);
+  const views = el("div", "views", topRow);
   const left = el("div", "panel bars", views);
   const unitTicks = (parent) => {
     const st = H <= 20 ? (H <= 10 ? 1 : 5) : tickStep(H, 10);
