@@ -153,6 +153,10 @@ _INPUT_MODE_RULES = {"text": _text_sizes, "ids": _ids_sizes, "tf_example": _tf_e
 
 def _model_decides(c: Config, model_dims: dict, notices: list[str]) -> Config:
     c = replace(c, **model_dims)
+    if c.inputs == "ids" and max(c.ids) >= c.input_size:  # typed ids the model has no input for
+        kept = tuple(i for i in c.ids if i < c.input_size) or (0,)
+        notices.append(f"The model reads token ids 0–{c.input_size - 1}; dropped larger ones.")
+        c = replace(c, ids=kept, length=len(kept))
     if c.inputs == "text" and vocab_from_text(c.text).size > c.input_size:
         notices.append(
             f"The text has {vocab_from_text(c.text).size} different characters but the model "

@@ -19,6 +19,7 @@ const REPORT_MS = 250; // <= 4 state messages per second while scrubbing
 const REPORT_MS_PLAYING = 2000;
 const MAX_BARS = 64; // above this, bars are drawn as an area (hundreds of rects redraw slowly)
 const MAX_TICK_LABELS = 60;
+const SIDE_TICK_LABELS = 24; // the side layout's softmax column: every k-th output label above this many
 const VY = 1000;
 const SOFT_HI = 1.18; // the probability axis runs past 1 so the labels above a bar near 1 stay inside // SVG units of a value axis: a viewBox only 1 unit tall rasterised blurry in Chromium
 // Focus targets whose keys belong to them: typing, or a widget that uses the arrow keys itself.
@@ -402,8 +403,11 @@ function build(root, d, keep) {
     const tnLab = el("span", "tnl", pb, tx.true_next);
     tnLab.hidden = true;
     const xax = el("div", "xax lab", box);
+    const every = side && O > SIDE_TICK_LABELS ? Math.ceil(O / SIDE_TICK_LABELS) : 1; // the side column is narrow
     if (O <= MAX_TICK_LABELS) {
-      d.out_labels.forEach((lab, k) => { el("span", "tick", xax, lab).style.left = `${((k + 0.5) / O) * 100}%`; });
+      d.out_labels.forEach((lab, k) => {
+        if (k % every === 0) el("span", "tick", xax, lab).style.left = `${((k + 0.5) / O) * 100}%`;
+      });
     } else {
       const st = tickStep(O, 10);
       for (let k = 0; k < O; k += st) el("span", "tick", xax, String(k)).style.left = `${((k + 0.5) / O) * 100}%`;

@@ -146,8 +146,9 @@ def _states(token: tuple, text: str, layer: int, direction: int, _model, _vocab)
 def _neuron_text(e: _Explored) -> tuple[str, np.ndarray] | None:
     cfg, computed = e.cfg, e.computed
     if e.corpus:
-        own_text = "the start of its corpus" if e.own else "the sidebar text"
-        source = st.radio("Text", ["the training corpus", own_text], horizontal=True, key="neuron_source")
+        # Explore's own model reads only its corpus; the page's trained model also the sidebar's text
+        source = "the training corpus" if e.own else st.radio(
+            "Text", ["the training corpus", "the sidebar text"], horizontal=True, key="neuron_source")
         corpus = e.corpus
         if source == "the training corpus":
             n = st.slider("Characters of the corpus", 100, min(MAX_NEURON_CHARS, len(corpus)),
