@@ -50,7 +50,6 @@ class _Explored:
     own: bool  # Explore's own choice, not the page's model: its step is not the page's
     label: str  # how the views name it
     corpus: str | None = None  # the text it was trained on (a shipped model, or one trained here)
-    corpus_name: str | None = None
     vocab: Vocab | None = None
     card: pretrained.ModelCard | None = None
 
@@ -60,6 +59,10 @@ def render(cfg: Config, computed: Computed) -> None:
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="explore_view", label_visibility="collapsed")
     view = view or VIEWS[0]
     if view in ("Vanishing gradients", "Side by side"):  # fresh models on the page's input
+        st.caption("This view compares freshly initialised models on the page's input (the model chosen above "
+                   "is for Neuron over text, Trajectory and What changed"
+                   + ("; *Before and after training* compares the shipped ones)." if view == "Vanishing gradients"
+                      else ")."))
         {"Vanishing gradients": _gradients, "Side by side": _side_by_side}[view](cfg, computed)
         return
     if explored.corpus is None and not rules.external_weights(explored.cfg):
@@ -106,9 +109,9 @@ def _explored(cfg: Config, computed: Computed) -> _Explored:
             card = pretrained.card(page_shipped)
             controls.model_card(page_shipped, container=st)
             return _Explored(cfg, computed, False, f"the trained model {page_shipped}",
-                             corpora.load_corpus(card.corpus).text, card.corpus, card.vocabulary, card)
+                             corpora.load_corpus(card.corpus).text, card.vocabulary, card)
         if trained is not None:
-            return _Explored(cfg, computed, False, "the trained model", trained.text, trained.corpus, trained.vocab)
+            return _Explored(cfg, computed, False, "the trained model", trained.text, trained.vocab)
         return _Explored(cfg, computed, False, "the page's model")
     right.button("Show it on every tab", key="explore_use", on_click=state.update,
                  kwargs={"weights": TRAINED_PREFIX + choice}, help="Weights → trained: " + choice + " in the sidebar.")
@@ -118,7 +121,7 @@ def _explored(cfg: Config, computed: Computed) -> _Explored:
                                      text=rules.shipped_excerpt(choice), batch=1, sample=0, layer=0,
                                      bidirectional=False, direction="forward"))
     return _Explored(own, compute.current(own), True, f"the trained model {choice}",
-                     corpora.load_corpus(card.corpus).text, card.corpus, card.vocabulary, card)
+                     corpora.load_corpus(card.corpus).text, card.vocabulary, card)
 
 
 def _forget_neuron_choices() -> None:
