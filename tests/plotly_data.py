@@ -44,7 +44,8 @@ def player(at) -> tuple[dict, dict[str, np.ndarray]]:
     (1-D float32, reshape with meta["T"], meta["H"] ...)."""
     import pyarrow as pa
 
-    (element,) = at.get("bidi_component")
+    # the page's other component (the theme watcher, rnnviz/ui/theme.py) is not the player
+    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("rnnviz_player")]
     meta = json.loads(element.proto.mixed.json)
     arrays = {}
     for key, value in list(meta.items()):

@@ -36,6 +36,7 @@ def story(at) -> str:
 
 def explore(view: str, **params):
     at = open_app(tab="Explore", **params)
+    at.selectbox(key="explore_model").set_value("page")  # the page's model (Explore opens on a shipped one)
     at.segmented_control(key="explore_view").set_value(view)
     return rerun(at)
 

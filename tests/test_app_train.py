@@ -175,6 +175,7 @@ def test_characters_the_trained_model_does_not_know_are_left_out_with_a_notice()
 
 def explore(view: str, **params) -> AppTest:
     at = open_app(tab="Explore", **params)
+    at.selectbox(key="explore_model").set_value("page")  # the page's model (Explore opens on a shipped one)
     at.segmented_control(key="explore_view").set_value(view)
     return rerun(at)
 

@@ -25,7 +25,7 @@ def page_model(cell="rnn", hidden=16, text="hello world", bidirectional=False):
 
 
 def element(at):
-    (el,) = at.get("bidi_component")
+    (el,) = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("rnnviz_player")]
     return el
 
 
@@ -108,6 +108,7 @@ def test_a_step_moved_elsewhere_becomes_one_new_command():
     assert player(at)[0]["cmd"] == {"seq": 1, "step": 6, "unit": 2}  # a report is never echoed back
     at.session_state["tab"] = "Explore"  # the open tab (st.tabs' key)
     rerun(at)
+    at.selectbox(key="explore_model").set_value("page")  # the page's model (Explore opens on a shipped one)
     at.segmented_control(key="explore_view").set_value("Trajectory")
     rerun(at)
     at.slider(key="w_step").set_value(3)  # the trajectory view's step slider

@@ -19,6 +19,7 @@ from hypothesis import strategies as s
 from streamlit.testing.v1 import AppTest
 
 from conftest import APP
+from rnnviz import pretrained
 from rnnviz.app import codec, knobs, limits, rules
 
 IGNORED_KEYS = {"embed", "embed_options", "tab"}  # Streamlit's own and the tab (bound to st.tabs)
@@ -132,7 +133,11 @@ def assert_config_in_bounds(cfg: knobs.Config) -> None:
     # what the page looks at exists
     assert cfg.step < cfg.length and cfg.unit < cfg.hidden and cfg.sample < cfg.batch and cfg.layer < cfg.layers
     assert cfg.bidirectional or cfg.direction == "forward"
-    if cfg.inputs == "text":
+    shipped = cfg.weights.startswith("trained:") and cfg.inputs != "notebook"
+    if cfg.inputs == "text" and shipped:  # a shipped model: its vocabulary decides the one-hot size
+        vocab = pretrained.card(cfg.weights.split(":", 1)[1]).vocab
+        assert 1 <= len(cfg.text) == cfg.length and cfg.input_size == len(vocab) and set(cfg.text) <= set(vocab)
+    elif cfg.inputs == "text":
         assert 1 <= len(cfg.text) == cfg.length and cfg.input_size == len(set(cfg.text))
     if cfg.inputs == "ids":
         assert len(cfg.ids) == cfg.length and max(cfg.ids) < cfg.input_size

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, get_type_hints
 
-from .. import cells
+from .. import cells, pretrained
 from ..text import DEFAULT_TEXT
 
 MAX_TEXT = 500
@@ -17,7 +17,7 @@ MAX_NOTE = 300
 MAX_IDS = 500
 
 WIDGETS = ("slider", "number", "toggle", "select", "text_area", "text_input", "none")
-SECTIONS = ("model", "input", "weights", "view", "lesson")
+SECTIONS = ("model", "input", "weights", "view", "display", "lesson")
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,20 @@ NOTATIONS = {"torch": "PyTorch (weight_ih, weight_hh)", "class": "class (Wxh, Wh
 INPUT_MODES = {"text": "typed text (one-hot characters)", "ids": "typed token ids", "random_ids": "random token ids",
                "random_dense": "random dense vectors", "tf_example": "TensorFlow example mini-batch",
                "notebook": "functional notebook draws"}
-WEIGHT_SOURCES = {"init": "random initialisation", "upload": "upload .npz (PyTorch names)",
-                  "session": "trained here (Train tab)"}
+TRAINED_PREFIX = "trained:"  # Weights = "trained:<name>": a model that ships with rnnviz (rnnviz/pretrained.py)
+WEIGHT_SOURCES = {"init": "random initialisation",
+                  **{TRAINED_PREFIX + n: f"trained: {n}" for n in pretrained.names()},
+                  "upload": "upload .npz (PyTorch names)", "session": "trained here (Train tab)"}
 INIT_SCHEMES = {"torch_default": "PyTorch default U(±1/√H)", "uniform": "uniform U(±scale)",
                 "normal": "normal N(0, scale²)",
                 "class": "class (MinimalRNN): np.random.seed, randn·scale, zero biases"}
 DIRECTIONS = {"forward": "forward", "reverse": "reverse"}
+# The page's layout: "projector" fits the step views into 1280 x 720 / 1024 x 768 with larger text.
+# A two-choice str knob drawn as a toggle (on = the second choice): ?layout=projector reads well.
+LAYOUTS = {"page": "page", "projector": "projector (large text, fits 1280 × 720)"}
+# Heatmap colours: the default diverging RdBu_r (ColorBrewer RdBu reversed) and sequential Viridis,
+# or colour-blind safe ColorBrewer PuOr (reversed: purple < 0 < orange) and cividis (figures/style.py).
+PALETTES = {"default": "blue–red (RdBu) / viridis", "cb": "colour-blind safe: purple–orange (PuOr) / cividis"}
 
 
 def _not_notebook(c: "Config") -> bool:
@@ -117,6 +125,13 @@ class Config:
     unrolled: bool = knob(False, "Unrolled network", "toggle", "view", view=True,
                           help="The network unrolled in time, one column per step, as the textbooks draw it; "
                                "it follows the time controls.")
+    # display (the sidebar's Display section; view-only: the model and trace do not change)
+    layout: str = knob("page", "Projector layout", "toggle", "display", choices=LAYOUTS, view=True,
+                       help="Larger text; heatmap, time controls, h_t bars and softmax fit one 1280 × 720 "
+                            "(or 1024 × 768) screen; the sidebar starts collapsed. Kept in links (?layout=projector).")
+    palette: str = knob("default", "Heatmap colours", "select", "display", choices=PALETTES, view=True,
+                        help="Colour-blind safe: ColorBrewer PuOr (purple negative, orange positive) for signed "
+                             "values, cividis for values ≥ 0.")
     # lessons
     hide: frozenset[str] = knob(frozenset(), "Hidden controls", "none", "lesson", hideable=False, view=True)
     note: str = knob("", "Lesson note", "none", "lesson", max_len=MAX_NOTE, hideable=False, view=True)
@@ -159,6 +174,11 @@ def widget_max(name: str, cfg: Config) -> float:
     """The upper bound of field ``name``'s widget for ``cfg`` (the table's, or one that follows other fields)."""
     k = KNOBS[name]
     return k.hi if k.max_from is None else min(k.hi, k.max_from(cfg))
+
+
+def trained_name(weights: str) -> str | None:
+    """The shipped model's name of a Weights value "trained:<name>" (None for other sources)."""
+    return weights[len(TRAINED_PREFIX):] if weights.startswith(TRAINED_PREFIX) else None
 
 
 def shown(name: str, cfg: Config) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import cells
+from .. import cells, pretrained
 from ..analysis import GatePath
 from ..trace import Trace
 from .knobs import Config, choice_label
@@ -27,10 +27,13 @@ def cell_name(cfg: Config) -> str:
 
 def colour_key(cfg: Config) -> str:
     """How the hidden-state heatmaps colour a value: diverging around 0 for tanh-bounded states,
-    sequential for a ReLU RNN's states (never negative; see figures.style.colorscale)."""
+    sequential for a ReLU RNN's states (never negative; see figures.style.colorscale), in the
+    chosen palette (default RdBu_r / viridis, colour-blind safe PuOr reversed / cividis)."""
+    safe = cfg.palette == "cb"
     if cfg.nonlinearity == "relu" and cfg.cell == "rnn":
-        return "dark purple at 0 up to yellow at the largest value: ReLU states are never negative"
-    return "blue negative, red positive"
+        low = "dark blue" if safe else "dark purple"
+        return f"{low} at 0 up to yellow at the largest value: ReLU states are never negative"
+    return "purple negative, orange positive" if safe else "blue negative, red positive"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,46 @@ def story(cfg: Config, *, has_softmax: bool | None = None) -> str:
     article = "An" if not shape and cfg.cell == "lstm" else "A"  # "an LSTM" (el-), "a GRU" (gee-)
     return (f"{article} {shape}**{cell_name(cfg)}** with **{cfg.hidden} hidden units** {what}. Each column of the heatmap is "
             f"its hidden state after reading that input ({colour_key(cfg)}); " + output_meaning(cfg).sentence)
+
+
+def story_line(cfg: Config, *, weights: str) -> str:
+    """The projector layout's one-line story: the model, what it reads, where its weights come
+    from (``weights``: e.g. "random weights (seed 0)", from :func:`weights_short`)."""
+    shape = f"{cfg.layers}-layer " if cfg.layers > 1 else ""
+    shape += "bidirectional " if cfg.bidirectional else ""
+    what = {
+        "text": f"reading “{markdown_literal(cfg.text if len(cfg.text) <= 24 else cfg.text[:24] + '…')}”",
+        "ids": "reading token ids",
+        "random_ids": "reading random token ids",
+        "random_dense": "reading random vectors",
+        "tf_example": "reading the TensorFlow mini-batch",
+        "notebook": "the functional notebook's set-up",
+    }[cfg.inputs]
+    return f"**{shape}{cell_name(cfg)}**, {cfg.hidden} units, {what} · {weights}"
+
+
+def weights_short(cfg: Config, *, shipped: str | None = None, trained_corpus: str | None = None,
+                  uploaded: bool = False) -> str:
+    """A few words on the weights' origin (for :func:`story_line`)."""
+    if shipped is not None:
+        return f"trained model *{markdown_literal(shipped)}*"
+    if trained_corpus is not None:
+        return f"trained here on *{markdown_literal(trained_corpus)}*"
+    if uploaded:
+        return "uploaded weights"
+    if cfg.inputs == "notebook":
+        return f"seed {cfg.weight_seed}"
+    return f"random weights (seed {cfg.weight_seed})"
+
+
+def shipped_sentence(name: str) -> str:
+    """Where the weights come from when the page shows a trained model that ships with rnnviz
+    (its model card: corpus, loss against the unigram baseline, the units that mean something)."""
+    card = pretrained.card(name)
+    units = " ".join(f"Unit {u.unit} {u.what} (r = {u.r:+.2f} with {u.feature})." for u in card.units)
+    return (f"Its weights are the trained model **{markdown_literal(name)}** ({markdown_literal(card.title)}), "
+            f"trained on the *{card.corpus}* corpus: {card.bits_per_char:.2f} bits per character where guessing from "
+            f"character frequencies alone needs {card.unigram_bits_per_char:.2f}. {units}")
 
 
 def weights_sentence(cfg: Config, *, trained: tuple[str, int, float | None] | None, uploaded: bool) -> str:

@@ -7,23 +7,57 @@ indices are clamped into range. ``locked_fields`` tells the UI which fields it m
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
-from .. import cells
+from .. import cells, corpora, pretrained
 from ..text import DEFAULT_TEXT, vocab_from_text
 from . import limits
 from .inputs import TF_EXAMPLE_SHAPE
-from .knobs import DEFAULT, Config, bounds
+from .knobs import DEFAULT, Config, bounds, trained_name
 
 NOTEBOOK_FIXED = ("cell", "nonlinearity", "layers", "bidirectional", "weights", "init", "scale", "zero_bias",
                   "input_seed")
 MODEL_FIELDS = ("cell", "layers", "bidirectional", "hidden", "input_size", "output_size", "init", "scale",
                 "zero_bias", "weight_seed")  # what a model read from a file or trained here decides
+SHIPPED_FIELDS = ("cell", "nonlinearity", "layers", "bidirectional", "hidden", "input_size", "output_size")
 
 
 def external_weights(cfg: Config) -> bool:
-    """Whether the weights come from an uploaded file or the Train tab rather than the seed
-    (the notebook mode always draws its own)."""
-    return cfg.weights in ("upload", "session") and cfg.inputs != "notebook"
+    """Whether the weights come from an uploaded file, the Train tab or a shipped trained model
+    rather than the seed (the notebook mode always draws its own)."""
+    return (cfg.weights in ("upload", "session") or shipped(cfg) is not None) and cfg.inputs != "notebook"
+
+
+def shipped(cfg: Config) -> str | None:
+    """The name of the shipped trained model the weights come from (Weights = "trained:<name>"), if any.
+
+    Unlike an upload or a model trained in a session, a shipped model travels in a link: its name
+    is all the page needs (rnnviz/pretrained.py reads it from the package's data)."""
+    name = trained_name(cfg.weights)
+    return name if name is not None and name in pretrained.names() else None
+
+
+def shipped_dims(name: str) -> dict:
+    """The config fields a shipped model decides, read from its card (no weights loaded)."""
+    card = pretrained.card(name)
+    return {"cell": card.cell, "nonlinearity": card.nonlinearity, "layers": card.num_layers, "bidirectional": False,
+            "hidden": card.hidden_size, "input_size": len(card.vocab), "output_size": len(card.vocab)}
+
+
+@lru_cache(maxsize=None)
+def shipped_excerpt(name: str, limit: int = 80) -> str:
+    """Whole lines from the start of a shipped model's corpus (at most ``limit`` characters): what the
+    page reads when the typed text means nothing to the model.
+
+    It starts with the first line break: in training a zero state only ever began the very first
+    line (the streams run on through the corpus), so a model starting from zero on a line is
+    confused for a few characters (brackets-rnn gives ")" 100% at depth 0 on the corpus's first
+    line); after reading a line break it is where every other line found it."""
+    text = corpora.load_corpus(pretrained.card(name).corpus).text
+    start = max(text.find("\n"), 0)
+    head = text[start:start + limit]
+    cut = head.rfind("\n")
+    return head[: cut + 1] if cut > 0 else head
 
 
 def locked_fields(cfg: Config, *, external: bool = False) -> dict[str, str]:
@@ -41,7 +75,14 @@ def locked_fields(cfg: Config, *, external: bool = False) -> dict[str, str]:
     elif cfg.inputs == "notebook":
         locked.update(dict.fromkeys(NOTEBOOK_FIXED,
                                     "the functional notebook's RNN is a 1-layer tanh RNN with its own draws"))
-    if external and external_weights(cfg):
+    name = shipped(cfg) if cfg.inputs != "notebook" else None
+    if name is not None:
+        # its sizes are always known (no file needed): the URL leaves them out and normalise sets them;
+        # the initialisation fields only lose their meaning (the URL keeps them for the way back)
+        reason = f"set by the trained model {name}"
+        for field in SHIPPED_FIELDS if not external else MODEL_FIELDS + ("nonlinearity",):
+            locked.setdefault(field, reason)
+    elif external and external_weights(cfg):
         reason = "read from the uploaded file" if cfg.weights == "upload" else "set by the model trained here"
         for name in MODEL_FIELDS:
             locked.setdefault(name, reason)
@@ -56,6 +97,10 @@ def normalise(cfg: Config, model_dims: dict | None = None) -> tuple[Config, list
     notices for changes a user would not expect (a view index out of range is just clamped).
     """
     notices: list[str] = []
+    name = shipped(cfg) if cfg.inputs != "notebook" else None
+    if name is not None:  # a shipped model: its card gives the sizes, its vocabulary the readable inputs
+        cfg = _shipped_inputs(cfg, name, notices)
+        model_dims = shipped_dims(name)
     c = _INPUT_MODE_RULES.get(cfg.inputs, _unchanged)(cfg, notices)
     external = bool(model_dims) and external_weights(c)
     if external:
@@ -115,6 +160,10 @@ _INPUT_MODE_RULES = {"text": _text_sizes, "ids": _ids_sizes, "tf_example": _tf_e
 
 def _model_decides(c: Config, model_dims: dict, notices: list[str]) -> Config:
     c = replace(c, **model_dims)
+    if c.inputs == "ids" and max(c.ids) >= c.input_size:  # typed ids the model has no input for
+        kept = tuple(i for i in c.ids if i < c.input_size) or (0,)
+        notices.append(f"The model reads token ids 0–{c.input_size - 1}; dropped larger ones.")
+        c = replace(c, ids=kept, length=len(kept))
     if c.inputs == "text" and vocab_from_text(c.text).size > c.input_size:
         notices.append(
             f"The text has {vocab_from_text(c.text).size} different characters but the model "
@@ -122,6 +171,34 @@ def _model_decides(c: Config, model_dims: dict, notices: list[str]) -> Config:
         )
         c = replace(c, inputs="random_ids")
     return c
+
+
+def _shipped_inputs(c: Config, name: str, notices: list[str]) -> Config:
+    """A shipped model reads only its corpus's characters: the typed text keeps those, with a
+    notice naming the others (``pretrained.cannot_read_message``); the default text, which nobody
+    typed, silently becomes the start of the model's corpus, and so does a text with nothing left.
+    Typed token ids must be below its vocabulary's size (larger ones are dropped, with a notice)."""
+    card = pretrained.card(name)
+    if c.inputs == "ids":
+        size = len(card.vocab)
+        c = replace(c, input_size=size)
+        if max(c.ids) >= size:
+            kept = tuple(i for i in c.ids if i < size) or (0,)
+            notices.append(f"The trained model {name} reads token ids 0–{size - 1} (its {size} characters); "
+                           "dropped larger ones.")
+            c = replace(c, ids=kept)
+        return c
+    if c.inputs != "text":
+        return c
+    if c.text == DEFAULT_TEXT and pretrained.unreadable(card, c.text):
+        return replace(c, text=shipped_excerpt(name))
+    message = pretrained.cannot_read_message(card, c.text)
+    if message is None:
+        return c
+    known = set(card.vocab)
+    kept = "".join(ch for ch in c.text if ch in known)
+    notices.append(message + (" Left them out." if kept else " Showing the start of that corpus instead."))
+    return replace(c, text=kept or shipped_excerpt(name))
 
 
 def _clamp_view(c: Config) -> Config:

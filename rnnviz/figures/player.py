@@ -31,7 +31,9 @@ Data contract (T steps, H units, O outputs, G gates, S equation slots, K = top-k
   gate_names   list[str] (G)        LSTM ["i","f","g","o"], GRU ["r","z","n"], RNN []
   gate_kinds   list[str] (G)        "sigmoid" | "tanh" per gate (its value axis)
   texts        dict[str, str]       every visible text of the player (titles, axis titles, labels)
-  sizes        dict[str, number]    font sizes and heights in px (a projector layout passes bigger)
+  sizes        dict[str, number]    font sizes and heights in px (``PROJECTOR_SIZES`` for the projector)
+  layout       str                  "stacked" (everything below the heatmap) | "side" (the step charts
+                                    beside heatmap + controls, gates and equation below: the projector's)
   colors       dict[str, str]       accent / muted / true-next / positive / negative / gate colours
   speed        float                initial play speed, steps per second (0.5-10)
   cmd          dict                 {"seq": int, "step": int, "unit": int}: jump there once per seq
@@ -81,6 +83,14 @@ DEFAULT_SIZES = {
     "text": 15, "small": 13, "tick": 13, "title": 16, "strip": 19, "math": 18,
     "heat_cell": 16, "heat_min": 150, "heat_max": 460, "bars": 130, "gate_row": 40, "soft": 220,
 }
+# The projector layout (?layout=projector): tick labels >= 16 px, titles larger, and heights that fit
+# heatmap + time controls beside h_t, Δh and softmax into a 1280 x 720 screen (LAYOUTS["side"]);
+# tests/e2e/test_classroom_browser.py measures it at 1280 x 720 and 1024 x 768.
+PROJECTOR_SIZES = {
+    "text": 18, "small": 16, "tick": 16, "title": 21, "strip": 20, "math": 21,
+    "heat_cell": 20, "heat_min": 120, "heat_max": 300, "bars": 84, "gate_row": 44, "soft": 130,
+}
+LAYOUTS = ("stacked", "side")
 # The figures' colours (style.py); positive / negative change as in the step bars.
 DEFAULT_COLORS = {"accent": ACCENT, "muted": MUTED, "true": TRUE_COLOR, "pos": ACCENT, "neg": NEGATIVE,
                   "gate": "#8c6bb1"}  # gate: sigmoid gates in [0, 1], a colour that says neither + nor -
@@ -112,6 +122,7 @@ def player_spec(
     sizes: dict[str, float] | None = None,
     colorscale: list[list] | None = None,
     colors: dict[str, str] | None = None,
+    layout: str = "stacked",
     step: int = 0,
     unit: int = 0,
     seq: int = 0,
@@ -124,10 +135,14 @@ def player_spec(
     ``true_next``: per step the index of the true next token (-1 = none), or None when the model
     is not a next-token model. ``kind``: "tanh" (diverging colours over [-1, 1]) or "relu"
     (sequential over [0, max]). ``colorscale``: other stops, e.g. a colour-blind-safe scale.
+    ``sizes``: px (``PROJECTOR_SIZES`` for the projector); ``layout``: "stacked" or "side" (the step
+    charts beside the heatmap, as the projector layout draws them).
     ``step`` / ``unit`` / ``seq``: the server's command (the browser jumps there once per ``seq``).
     ``eq_unit``: the chosen unit, used only when the equation numbers of all units would exceed
     ``max_eq_bytes`` (default: ``unit``); otherwise it does not enter the dict at all.
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     lt = trace.layers[layer][direction]
     cell = trace.cell
     h = lt.h[:, sample]
@@ -209,6 +224,7 @@ def player_spec(
         "texts": {**default_texts, **(texts or {})},
         "sizes": {**DEFAULT_SIZES, **(sizes or {})},
         "colors": {**DEFAULT_COLORS, **(colors or {})},
+        "layout": layout,
         "speed": float(min(max(float(speed), SPEED_RANGE[0]), SPEED_RANGE[1])),
     }
     # the reverse direction is written in PyTorch's symbols, as rnnviz/equations.py writes it

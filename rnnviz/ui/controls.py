@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .. import pretrained
 from ..app import rules
 from ..app.knobs import KNOBS, TYPES, Config, choice_label, choices, shown, widget_max
 from ..app.markdown import markdown_literal
@@ -11,7 +12,7 @@ from ..app.presets import PRESETS
 from ..weights_io import MAX_FILE_BYTES
 from . import compute, session, state
 
-SIDEBAR_SECTIONS = {"model": "Model", "input": "Input", "weights": "Weights"}
+SIDEBAR_SECTIONS = {"model": "Model", "input": "Input", "weights": "Weights", "display": "Display"}
 PRESET_HELP = ("Each preset sets up one formulation's example: its sizes and notation, and its inputs where the "
                "example fixes them. The class and functional-notebook presets also reproduce its random draws exactly "
                "(np.random.seed, then randn in the formulation's order), so your own run with that seed prints the "
@@ -68,6 +69,8 @@ def sidebar(cfg: Config) -> None:
                     widget(name, cfg)
                     if name == "weights" and name not in cfg.hide:
                         _weights_source(cfg)
+            if section == "weights" and "weights" in cfg.hide and rules.shipped(cfg):
+                model_card(rules.shipped(cfg))  # a lesson link fixed the model: its card still says what it is
 
 
 def _preset_box() -> None:
@@ -87,8 +90,11 @@ def _on_preset() -> None:
 
 
 def _weights_source(cfg: Config) -> None:
-    """What stands behind Weights = upload / trained here."""
-    if cfg.weights == "upload":
+    """What stands behind Weights = upload / trained here / a shipped trained model."""
+    name = rules.shipped(cfg)
+    if name is not None:
+        model_card(name, container=st)
+    elif cfg.weights == "upload":
         _uploader()
     elif cfg.weights == "session":
         trained = session.trained()
@@ -96,6 +102,16 @@ def _weights_source(cfg: Config) -> None:
             st.caption("No model trained here yet (Train tab): showing random weights.")
         else:
             st.success(f"Trained here on {markdown_literal(trained.corpus)} for {trained.steps} steps.")
+
+
+def model_card(name: str, *, container=st, expanded: bool = False) -> None:
+    """The model card of a shipped trained model: what it is, how it was trained, its loss against
+    the unigram baseline and what its notable units do (``pretrained.ModelCard.summary``)."""
+    card = pretrained.card(name)
+    box = container.expander(f"Model card: {card.title}", expanded=expanded)
+    box.markdown(markdown_literal(card.summary()))
+    units = ", ".join(f"unit {u.unit}" for u in card.units)
+    box.caption(f"Explore → Neuron over text shows {units} over its corpus ({card.corpus}).")
 
 
 def _uploader() -> None:

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..app import prose
+from ..app import prose, rules
 from ..app.compute import Computed
 from ..app.knobs import Config
 from ..app.markdown import markdown_literal
-from . import compute, controls, session, state
+from . import compute, controls, projector, session, state, theme
 from .timing import timed
 from .views import TABS
 
 
 def main() -> None:
-    st.set_page_config(page_title="rnnviz: watch an RNN think", page_icon="🔁", layout="wide")
+    # the projector layout starts with the sidebar collapsed: decided from the URL (first run) or the
+    # Config before anything else runs
+    st.set_page_config(page_title="rnnviz: watch an RNN think", page_icon="🔁", layout="wide",
+                       initial_sidebar_state=projector.sidebar_state())
     with timed("full"):
         _page()
 
@@ -22,7 +25,10 @@ def _page() -> None:
     state.bootstrap()
     cfg = state.current()
     controls.sidebar(cfg)
+    with st.sidebar:
+        theme.watch()  # charts follow the browser's theme (a change reruns the page)
     cfg = state.current()
+    projector.style(cfg)
     computed = compute.current(cfg)
     _header(cfg, computed)
     tabs = [tab for tab in TABS if tab.visible(cfg, computed)]
@@ -37,7 +43,9 @@ def _page() -> None:
 
 
 def _header(cfg: Config, computed: Computed) -> None:
-    st.title("rnnviz: watch a recurrent network think")
+    short = cfg.layout == projector.PROJECTOR  # the projector layout: no title, the story in one line
+    if not short:
+        st.title("rnnviz: watch a recurrent network think")
     if cfg.note:
         st.info(markdown_literal(cfg.note))  # URL text: shown as typed, never as Markdown/HTML
     if computed.overflow:
@@ -46,5 +54,12 @@ def _header(cfg: Config, computed: Computed) -> None:
         st.warning(markdown_literal(notice))  # notices quote what the URL held
     trained = session.trained_active(cfg)
     uploaded = cfg.weights == "upload" and session.external_model(cfg) is not None
-    st.markdown(prose.story(cfg) + prose.weights_sentence(
-        cfg, trained=(trained.corpus, trained.steps, trained.bits) if trained else None, uploaded=uploaded))
+    shipped = rules.shipped(cfg)
+    if short:
+        weights = prose.weights_short(cfg, shipped=shipped, trained_corpus=trained.corpus if trained else None,
+                                      uploaded=uploaded)
+        projector.one_line(prose.story_line(cfg, weights=weights))
+        return
+    weights = prose.shipped_sentence(shipped) if shipped else prose.weights_sentence(
+        cfg, trained=(trained.corpus, trained.steps, trained.bits) if trained else None, uploaded=uploaded)
+    st.markdown(prose.story(cfg) + weights)

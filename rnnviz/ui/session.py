@@ -3,9 +3,11 @@
 The only module that names session keys: others call the accessors below (or import a key for
 a widget they draw). It imports nothing else from ``rnnviz.ui``, so any UI module can use it.
 
-Two kinds of model can replace the seeded one, each in its own slot:
-- an uploaded ``.npz`` (``Weights = upload``): :class:`Upload`;
-- the model trained in this session's Train tab (``Weights = session``): :class:`TrainedHere`.
+Three kinds of model can replace the seeded one:
+- an uploaded ``.npz`` (``Weights = upload``): :class:`Upload`, in its session slot;
+- the model trained in this session's Train tab (``Weights = session``): :class:`TrainedHere`;
+- a trained model that ships with rnnviz (``Weights = trained:<name>``): no session slot, it is
+  read once per server process (:func:`shipped_model`) and shared, never modified.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from typing import Any
 
 import streamlit as st
 
+from .. import pretrained
 from ..app.compute import model_dims
 from ..app.knobs import Config
-from ..app.rules import external_weights
+from ..app.rules import external_weights, shipped
 from ..network import RNNModel
 from ..text import Vocab
 from ..train import Trainer
@@ -37,6 +40,9 @@ LAST_COMPUTED = "_last_computed"  # (cache key, Computed) this session used last
 # widget keys that code outside the widget's own call reads or writes
 PRESET_WIDGET, UPLOAD_WIDGET, NEURON_UNIT_WIDGET = "preset", "upload_file", "neuron_unit"
 TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it alone)
+EXPLORE_MODEL = "explore_model"  # Explore: which model its views read (a shipped one, or the page's)
+TRAIN_START = "train_start_from"  # Train: start from random weights or from a shipped model
+THEME_WATCH = "_theme_watch"  # the small component that reruns the page when the browser's theme changes
 
 
 def widget_key(name: str) -> str:
@@ -128,10 +134,21 @@ def trained_active(cfg: Config) -> TrainedHere | None:
     return trained() if cfg.weights == "session" and external_weights(cfg) else None
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def shipped_model(name: str) -> tuple[str, RNNModel, Vocab]:
+    """``(digest, model, vocab)`` of a shipped trained model, loaded once per process and shared by
+    every session: read it, never train it (the Train tab calls ``pretrained.load`` for a fresh copy)."""
+    model, vocab, card = pretrained.load(name)
+    return f"shipped:{name}:{card.weights_sha256[:16]}", model, vocab
+
+
 def external_model(cfg: Config) -> tuple[str, RNNModel, Vocab | None] | None:
     """``(digest, model, vocab)`` of the model that replaces the seeded one for ``cfg``, if any."""
     if not external_weights(cfg):
         return None
+    name = shipped(cfg)
+    if name is not None:
+        return shipped_model(name)
     if cfg.weights == "upload" and upload() is not None:
         return upload().digest, upload().model, None
     trained_model = trained_active(cfg)

@@ -14,18 +14,33 @@ from typing import Any
 import streamlit as st
 
 from ..app import codec, rules
-from ..app.knobs import FIELDS, Config
+from ..app.knobs import FIELDS, KNOBS, TYPES, Config
 from ..app.presets import preset_config
 from . import session
 
 
 def to_widget(name: str, value: Any) -> Any:
-    """A config value as its widget holds it (ids as text, hidden controls as a list)."""
+    """A config value as its widget holds it (ids as text, hidden controls as a list, a two-choice
+    text field drawn as a toggle as on = its second choice)."""
     if name == "ids":
         return ",".join(map(str, value))
     if name == "hide":
         return sorted(value)
+    if _choice_toggle(name):
+        return value == list(KNOBS[name].choices)[1]
     return value
+
+
+def from_widget(name: str, value: Any) -> Any:
+    """What a widget holds as a config value (the inverse of :func:`to_widget` where it differs)."""
+    if _choice_toggle(name) and isinstance(value, bool):
+        return list(KNOBS[name].choices)[int(value)]
+    return value
+
+
+def _choice_toggle(name: str) -> bool:
+    k = KNOBS[name]
+    return k.widget == "toggle" and TYPES[name] is str and len(k.choices or ()) == 2
 
 
 def bootstrap() -> None:
@@ -65,7 +80,7 @@ def update(**values: Any) -> Config:
 
 def on_widget_change(name: str) -> None:
     """``on_change`` callback of the widget for field ``name``."""
-    update(**{name: session.get(session.widget_key(name))})
+    update(**{name: from_widget(name, session.get(session.widget_key(name)))})
 
 
 def _push_widgets(cfg: Config, old: Config | None) -> None:

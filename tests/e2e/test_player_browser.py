@@ -267,6 +267,10 @@ def test_a_step_set_elsewhere_and_a_model_change(page: Page, player_url, console
     page.wait_for_function("() => location.search.includes('step=7')", timeout=10_000)
     # the Explore tab's trajectory has its own step slider: back on the step tab, the player is there
     page.get_by_role("tab", name="Explore").click()
+    # the page's model (Explore opens on a shipped trained model, whose trajectory has a step of its own)
+    page.locator(".st-key-explore_model [data-testid=stSelectbox]").click()
+    page.get_by_role("option", name="the page's model", exact=True).click()
+    page.get_by_text("The page shows random weights").wait_for(timeout=20_000)
     page.get_by_text("Trajectory", exact=True).click()
     slider = page.locator(".stMain [data-testid=stSlider] input").first
     slider.wait_for(timeout=20_000)

@@ -18,6 +18,7 @@ const REPORT_MS = 250; // <= 4 state messages per second while scrubbing
 // delay the Play timer (bench/app.py). The final value is sent when Play stops.
 const MAX_BARS = 64; // above this, bars are drawn as an area (hundreds of rects redraw slowly)
 const MAX_TICK_LABELS = 60;
+const SIDE_TICK_LABELS = 24; // the side layout's softmax column: every k-th output label above this many
 const VY = 1000;
 const SOFT_HI = 1.18; // the probability axis runs past 1 so the labels above a bar near 1 stay inside // SVG units of a value axis: a viewBox only 1 unit tall rasterised blurry in Chromium
 // Focus targets whose keys belong to them: typing, or a widget that uses the arrow keys itself.
@@ -187,8 +188,15 @@ function build(root, d, keep) {
   }
   rp.style.setProperty("--gate", colors.gate);
 
+  // ---- the side-by-side layout (the projector's): heatmap and controls on the left, the step charts
+  // on the right, the rest below; otherwise everything stacked
+  const side = d.layout === "side";
+  if (side) rp.classList.add("side");
+  const topRow = side ? el("div", "toprow", rp) : rp;
+  const mainCol = side ? el("div", "maincol", topRow) : rp;
+
   // ---- heatmap + time strip
-  const hm = el("div", "hm", rp);
+  const hm = el("div", "hm", mainCol);
   const head = el("div", "hhead", hm);
   rich(el("div", "ttl", head), tx.title);
   const read = el("div", "read", head);
@@ -270,7 +278,7 @@ function build(root, d, keep) {
   }
 
   // ---- controls
-  const ctl = el("div", "ctl", rp);
+  const ctl = el("div", "ctl", mainCol);
   ctl.setAttribute("role", "group");
   ctl.setAttribute("aria-label", "Time controls");
   const prevB = el("button", "prev", ctl, "◀ Prev");
@@ -297,7 +305,7 @@ function build(root, d, keep) {
   pos.setAttribute("aria-hidden", "true");
 
   // ---- bars: h_t and Δh (left), softmax (right)
-  const views = el("div", "views", rp);
+  const views = el("div", "views", topRow);
   const left = el("div", "panel bars", views);
   const unitTicks = (parent) => {
     const st = H <= 20 ? (H <= 10 ? 1 : 5) : tickStep(H, 10);
@@ -394,8 +402,11 @@ function build(root, d, keep) {
     const tnLab = el("span", "tnl", pb, tx.true_next);
     tnLab.hidden = true;
     const xax = el("div", "xax lab", box);
+    const every = side && O > SIDE_TICK_LABELS ? Math.ceil(O / SIDE_TICK_LABELS) : 1; // the side column is narrow
     if (O <= MAX_TICK_LABELS) {
-      d.out_labels.forEach((lab, k) => { el("span", "tick", xax, lab).style.left = `${((k + 0.5) / O) * 100}%`; });
+      d.out_labels.forEach((lab, k) => {
+        if (k % every === 0) el("span", "tick", xax, lab).style.left = `${((k + 0.5) / O) * 100}%`;
+      });
     } else {
       const st = tickStep(O, 10);
       for (let k = 0; k < O; k += st) el("span", "tick", xax, String(k)).style.left = `${((k + 0.5) / O) * 100}%`;

@@ -2,26 +2,30 @@
 vs LSTM vs GRU, or a shipped model before and after training), two models side by side, and
 "what changed" when one input differs.
 
-Neuron over text, Trajectory and What changed read the page's model (random, uploaded or trained in
-the Train tab) and its input; Vanishing gradients and Side by side compare freshly initialised
-models (and the shipped trained ones) on it. Each heavy computation is cached with ``max_entries``
-and bounded (MAX_* below).
+Neuron over text, Trajectory and What changed read the *explored* model: the trained models that
+ship with rnnviz come first (a random model shows mechanics, not meaning: on a page with random
+weights the tab opens on brackets-rnn and its depth unit), or the page's own model (random,
+uploaded, trained in the Train tab, or a shipped one chosen in the sidebar). Vanishing gradients
+and Side by side compare freshly initialised models (and the shipped trained ones) on the page's
+input. Each heavy computation is cached with ``max_entries`` and bounded (MAX_* below).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
 
 from ... import analysis, cells, corpora, pretrained
-from ...app import prose
+from ...app import prose, rules
 from ...app.compute import Computed, fresh_model, with_forget_bias
-from ...app.knobs import Config
+from ...app.knobs import TRAINED_PREFIX, Config
+from ...app.markdown import markdown_literal
 from ...figures import explore as figures
 from ...figures.model import units_heatmap
 from ...network import forward, init_model
-from .. import compute, controls, session
+from ...text import Vocab
+from .. import compute, controls, session, state
 from ..charts import show
 from ..common import state_kind
 
@@ -32,13 +36,97 @@ MAX_FLOW_HIDDEN = 64
 MAX_COMPARE_HIDDEN = 128
 
 
+PAGE = "page"  # the explore-model choice that means "the page's own model"
+# the neuron view's widgets that start afresh for another explored model (its feature, its text)
+_NEURON_KEYS = ("neuron_feature", "neuron_source", "neuron_chars", "neuron_span")
+
+
+@dataclass(frozen=True)
+class _Explored:
+    """The model the neuron, trajectory and what-changed views read, and what is known about it."""
+
+    cfg: Config  # the page's Config, or the page's with the shipped model and its corpus as input
+    computed: Computed
+    own: bool  # Explore's own choice, not the page's model: its step is not the page's
+    label: str  # how the views name it
+    corpus: str | None = None  # the text it was trained on (a shipped model, or one trained here)
+    vocab: Vocab | None = None
+    card: pretrained.ModelCard | None = None
+
+
 def render(cfg: Config, computed: Computed) -> None:
+    explored = _explored(cfg, computed)
     view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="explore_view", label_visibility="collapsed")
     view = view or VIEWS[0]
-    if session.trained_active(cfg) is None:
-        st.caption("Tip: these views mean most after training (Train tab); with random weights they show the mechanics.")
-    {"Neuron over text": _neuron, "Trajectory": _trajectory, "Vanishing gradients": _gradients,
-     "Side by side": _side_by_side, "What changed": _what_changed}[view](cfg, computed)
+    if view in ("Vanishing gradients", "Side by side"):  # fresh models on the page's input
+        st.caption("This view compares freshly initialised models on the page's input (the model chosen above "
+                   "is for Neuron over text, Trajectory and What changed"
+                   + ("; *Before and after training* compares the shipped ones)." if view == "Vanishing gradients"
+                      else ")."))
+        {"Vanishing gradients": _gradients, "Side by side": _side_by_side}[view](cfg, computed)
+        return
+    if explored.corpus is None and not rules.external_weights(explored.cfg):
+        st.caption("Tip: these views mean most for a trained model (choose one above, or train one in the Train tab); "
+                   "with random weights they show the mechanics.")
+    {"Neuron over text": _neuron, "Trajectory": _trajectory, "What changed": _what_changed}[view](explored)
+
+
+# --- which model ---------------------------------------------------------------------------------
+
+def _page_label(cfg: Config) -> str:
+    """What the page's model is, in a few words."""
+    shipped = rules.shipped(cfg)
+    if shipped:
+        return f"The page shows the trained model {shipped}."
+    if session.trained_active(cfg) is not None:
+        return f"The page shows the model trained here on {markdown_literal(session.trained_active(cfg).corpus)}."
+    if cfg.weights == "upload" and session.external_model(cfg) is not None:
+        return "The page shows the uploaded model."
+    if cfg.inputs == "notebook":
+        return "The page shows the functional notebook's random draws."
+    return f"The page shows random weights (seed {cfg.weight_seed})."
+
+
+def _explored(cfg: Config, computed: Computed) -> _Explored:
+    """The model chooser: the shipped trained models first, then the page's own model. The default is
+    the page's model when it is trained (shipped, trained here or uploaded), else the first shipped one."""
+    names = list(pretrained.names())
+    page_shipped = rules.shipped(cfg)
+    options = [n for n in names if n != page_shipped] + [PAGE]
+    trained_page = rules.external_weights(cfg) and session.external_model(cfg) is not None
+    default = options.index(PAGE) if trained_page or not names else 0
+    labels = {n: f"trained: {n} — {pretrained.card(n).title}" for n in names}
+    left, right = st.columns([3, 2])
+    choice = left.selectbox("Model to explore", options, index=default, key=session.EXPLORE_MODEL,
+                            format_func=lambda o: "the page's model" if o == PAGE else labels[o],
+                            on_change=_forget_neuron_choices,
+                            help="The trained models that ship with rnnviz have units that mean something (their "
+                                 "model cards say which). The page's model is what the sidebar set up.")
+    if choice == PAGE or choice not in names:
+        right.caption(_page_label(cfg))  # the label stays the same: Streamlit keys a choice by its label
+        trained = session.trained_active(cfg)
+        if page_shipped:
+            card = pretrained.card(page_shipped)
+            controls.model_card(page_shipped, container=st)
+            return _Explored(cfg, computed, False, f"the trained model {page_shipped}",
+                             corpora.load_corpus(card.corpus).text, card.vocabulary, card)
+        if trained is not None:
+            return _Explored(cfg, computed, False, "the trained model", trained.text, trained.vocab)
+        return _Explored(cfg, computed, False, "the page's model")
+    right.button("Show it on every tab", key="explore_use", on_click=state.update,
+                 kwargs={"weights": TRAINED_PREFIX + choice}, help="Weights → trained: " + choice + " in the sidebar.")
+    controls.model_card(choice, container=st)
+    card = pretrained.card(choice)
+    own, _ = rules.normalise(replace(cfg, weights=TRAINED_PREFIX + choice, inputs="text",
+                                     text=rules.shipped_excerpt(choice), batch=1, sample=0, layer=0,
+                                     bidirectional=False, direction="forward"))
+    return _Explored(own, compute.current(own), True, f"the trained model {choice}",
+                     corpora.load_corpus(card.corpus).text, card.vocabulary, card)
+
+
+def _forget_neuron_choices() -> None:
+    for key in _NEURON_KEYS + (session.NEURON_RANKING,):
+        session.pop(key)
 
 
 def _step_inputs(cfg: Config, computed: Computed) -> np.ndarray:
@@ -58,29 +146,34 @@ def _states(token: tuple, text: str, layer: int, direction: int, _model, _vocab)
     return forward(_model, ids[:, None]).layers[layer][direction].h[:, 0]
 
 
-def _neuron_text(cfg: Config, computed: Computed) -> tuple[str, np.ndarray] | None:
-    trained = session.trained_active(cfg)
-    if trained is not None:
-        source = st.radio("Text", ["the training corpus", "the sidebar text"], horizontal=True, key="neuron_source")
-        corpus = trained.text
-        if source == "the training corpus" and corpus:
+def _neuron_text(e: _Explored) -> tuple[str, np.ndarray] | None:
+    cfg, computed = e.cfg, e.computed
+    if e.corpus:
+        # Explore's own model reads only its corpus; the page's trained model also the sidebar's text
+        source = "the training corpus" if e.own else st.radio(
+            "Text", ["the training corpus", "the sidebar text"], horizontal=True, key="neuron_source")
+        corpus = e.corpus
+        if source == "the training corpus":
             n = st.slider("Characters of the corpus", 100, min(MAX_NEURON_CHARS, len(corpus)),
                           min(600, len(corpus)), 50, key="neuron_chars") if len(corpus) > 100 else len(corpus)
             text = corpus[:n]
-            return text, _states(compute.model_token(cfg), text, cfg.layer, cfg.dir_index, computed.model, trained.vocab)
+            return text, _states(compute.model_token(cfg), text, cfg.layer, cfg.dir_index, computed.model, e.vocab)
     if cfg.inputs != "text":
-        st.info("This view colours characters: choose Input → typed text in the sidebar (or train a model).")
+        st.info("This view colours characters: choose Input → typed text in the sidebar (or explore a trained model).")
         return None
     return cfg.text, computed.trace.layers[cfg.layer][cfg.dir_index].h[:, cfg.sample]
 
 
-def _neuron(cfg: Config, computed: Computed) -> None:
+def _neuron(e: _Explored) -> None:
+    cfg = e.cfg
     st.markdown(prose.neuron_intro(cfg))
-    got = _neuron_text(cfg, computed)
+    got = _neuron_text(e)
     if got is None:
         return
     text, h = got
     features = list(analysis.FEATURES) + ["a span I choose"]
+    if e.card is not None and e.card.units and not session.has("neuron_feature"):
+        session.put("neuron_feature", e.card.units[0].feature)  # start on what the model card promises
     cols = st.columns([2, 3])
     name = cols[0].selectbox("Find units that follow", features, key="neuron_feature")
     if name == "a span I choose":
@@ -114,17 +207,25 @@ def _pca(token: tuple, layer: int, direction: int, sample: int, n: int, _h: np.n
     return analysis.pca(_h, n_components=n)
 
 
-def _trajectory(cfg: Config, computed: Computed) -> None:
+def _trajectory(e: _Explored) -> None:
+    cfg, computed = e.cfg, e.computed
     st.markdown("The hidden state h_t has one number per unit: too many dimensions to draw. PCA finds the 2 or 3 "
                 "directions in which the states differ most; each point is the state after reading its character. "
-                "The red ring is the current time step, the same one as in *Step through time*.")
+                "The red ring is the current time step" + (
+                    f" ({e.label} reads the start of its corpus)." if e.own else
+                    ", the same one as in *Step through time*."))
     cols = st.columns([1, 4])
     n = cols[0].radio("Dimensions", [2, 3], horizontal=True, key="trajectory_dims")
     with cols[1]:
-        controls.widget("step", cfg)
+        if e.own:  # not the page's input: a step of its own
+            step = cols[1].slider("Time step", 0, cfg.length - 1, min(cfg.step, cfg.length - 1),
+                                  key="trajectory_step") if cfg.length > 1 else 0
+        else:
+            controls.widget("step", cfg)
+            step = cfg.step
     h = computed.trace.layers[cfg.layer][cfg.dir_index].h[:, cfg.sample]
     p = _pca(compute.model_token(cfg), cfg.layer, cfg.dir_index, cfg.sample, n, h)
-    show(figures.trajectory_figure(p.coords, _one_char_labels(computed, cfg), step=cfg.step,
+    show(figures.trajectory_figure(p.coords, _one_char_labels(computed, cfg), step=step,
                                    explained=p.explained_variance_ratio), key="trajectory")
     st.caption(f"The axes explain {p.explained_variance_ratio.sum():.0%} of the variance of the states.")
 
@@ -178,10 +279,11 @@ def _fresh_entries(cfg: Config, computed: Computed) -> tuple[str, np.ndarray, li
                                   True, ("lstm-forget-1",) + base))
     intro = ("for a **freshly initialised** RNN, LSTM and GRU reading the page's input, with the sidebar's "
              f"initialisation ({weights}, weight seed {cfg.weight_seed}) and {hidden} hidden units")
-    external = session.external_model(cfg)  # a model trained here or uploaded: compare it too
+    external = session.external_model(cfg)  # a model trained here, uploaded or shipped: compare it too
     if external is not None:
         digest, model, _ = external
-        name = "model trained here" if cfg.weights == "session" else "uploaded model"
+        name = {"session": "model trained here", "upload": "uploaded model"}.get(
+            cfg.weights, f"trained model {rules.shipped(cfg)}")
         if model.bidirectional:
             st.caption(f"The page's {name} is bidirectional: its gradients flow both ways, so it is not drawn here.")
         else:
@@ -303,7 +405,8 @@ def _changed(name: str, token: tuple, a: np.ndarray, b: np.ndarray, eps: float, 
     return analysis.what_changed(_model, a, b, eps=eps)
 
 
-def _what_changed(cfg: Config, computed: Computed) -> None:
+def _what_changed(e: _Explored) -> None:
+    cfg, computed = e.cfg, e.computed
     st.markdown("Two inputs that differ at **one** step. How long does each unit remember the difference? "
                 "The heatmap shows |Δh_t| per unit; the bars count, per unit, the steps until |Δh| falls below ε "
                 "for good (its memory span; hatched bars are still above ε at the end).")
@@ -320,7 +423,7 @@ def _what_changed(cfg: Config, computed: Computed) -> None:
     eps = cols[2].select_slider("ε", [1e-4, 1e-3, 1e-2, 1e-1], value=1e-3, key="changed_eps")
     other = analysis.perturb(ids, step, new)
     models = {}
-    if session.trained_active(cfg) is not None and not cfg.bidirectional:
+    if (session.trained_active(cfg) is not None or rules.shipped(cfg)) and not cfg.bidirectional:
         models["trained"] = computed.model
     hidden = min(cfg.hidden, MAX_COMPARE_HIDDEN)
     for cell in ("rnn", "lstm"):

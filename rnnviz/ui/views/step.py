@@ -19,7 +19,8 @@ from ...app import prose
 from ...app.compute import Computed
 from ...app.knobs import VIEW_FIELDS, Config
 from ...figures import model as model_figures
-from ...figures.player import player_spec, unit_in_data
+from ...figures.player import PROJECTOR_SIZES, player_spec, unit_in_data
+from ...figures.style import CB_COLORS, colorscale
 from .. import compute, controls, session, state
 from ..charts import show
 from ..common import state_kind, state_symbol, viewed_layer
@@ -33,12 +34,21 @@ _NOT_DRAWN = ("step", "unit", "speed", "hide", "note", "unrolled")  # view field
 
 def render(cfg: Config, computed: Computed) -> None:
     _view_selectors(cfg)
+    projector = cfg.layout == "projector"  # the player first: it must fit the screen
+    if not projector:
+        _inputs(cfg, computed)
+    st.fragment(_steps)()
+    if projector:
+        _inputs(cfg, computed)
+
+
+def _inputs(cfg: Config, computed: Computed) -> None:
+    """Dense inputs as a heatmap (token inputs are the player's time strip)."""
     if not computed.batch.tokens:
         x = computed.trace.inputs[:, cfg.sample]
         labels = computed.batch.step_labels(cfg.sample)
         show(model_figures.inputs_heatmap(x, labels, title=f"Inputs x_t ({x.shape[1]} features × {x.shape[0]} steps)",
                                           annotate=x.size <= 120), key="inputs")
-    st.fragment(_steps)()
 
 
 def _view_selectors(cfg: Config) -> None:
@@ -47,6 +57,12 @@ def _view_selectors(cfg: Config) -> None:
     if cfg.output_size:
         names.append("topk")
     if not names:
+        return
+    if cfg.layout == "projector":  # the projector layout keeps the screen for the player: they go to the sidebar
+        with st.sidebar:
+            st.subheader("Step view")
+            for name in names:
+                controls.widget(name, cfg)
         return
     for col, name in zip(st.columns(max(len(names), 3)), names):
         controls.widget(name, cfg, container=col)
@@ -140,7 +156,18 @@ def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int
         true_next=targets if meaning.show_true_next else None, kind=state_kind(cfg), topk=v["topk"],
         notation=v["notation"], step=step, unit=unit, seq=seq, speed=speed, eq_unit=None if eq_unit < 0 else eq_unit,
         texts={"out_title": meaning.axis_title or "output", "dh_bars": prose.change_label(cfg, symbol)},
+        **_look(v["layout"], v["palette"], state_kind(cfg)),
     )
+
+
+def _look(layout: str, palette: str, kind: str) -> dict:
+    """The player's sizes, arrangement and colours for the page's layout and palette."""
+    look: dict = {}
+    if layout == "projector":
+        look.update(sizes=PROJECTOR_SIZES, layout="side")
+    if palette != "default":
+        look.update(colorscale=colorscale(kind, palette), colors=CB_COLORS)
+    return look
 
 
 def _notebook_printout(cfg: Config, computed: Computed) -> None:

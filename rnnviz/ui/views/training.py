@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from ... import cells, corpora, train
+from ... import cells, corpora, pretrained, train
+from ...app import rules
 from ...app.compute import Computed
 from ...app.knobs import Config
 from ...app.markdown import markdown_literal
@@ -40,8 +42,11 @@ def render(cfg: Config, computed: Computed) -> None:
                 "character. The loss curve is in *bits per character*; the dashed line is what guessing from letter "
                 "frequencies alone achieves (the unigram baseline). When you stop (or the steps run out), the trained "
                 "model is what every other tab shows.")
-    corpus = _corpus_picker()
-    settings = _settings(cfg, corpus)
+    start = _start_picker(cfg)
+    corpus = _corpus_picker() if start is None else corpora.load_corpus(pretrained.card(start).corpus)
+    if start is not None:
+        _shipped_caption(start, corpus)
+    settings = _settings(cfg, corpus, start)
     _buttons(cfg, corpus, settings)
     if session.get(TRAINING_ERROR):
         st.error(session.get(TRAINING_ERROR))
@@ -51,6 +56,30 @@ def render(cfg: Config, computed: Computed) -> None:
 
 
 # --- choosing what to train ------------------------------------------------------------------
+
+RANDOM_START = "random"  # Start from: the sidebar's model with fresh random weights
+
+
+def _start_picker(cfg: Config) -> str | None:
+    """Start from the sidebar's random weights, or from a trained model that ships with rnnviz
+    (then its corpus and architecture; ``pretrained.load`` gives a fresh copy to train)."""
+    names = list(pretrained.names())
+    options = [RANDOM_START] + names
+    page = rules.shipped(cfg)
+    choice = st.selectbox("Start from", options, index=options.index(page) if page in options else 0,
+                          key=session.TRAIN_START,
+                          format_func=lambda o: "random weights (the sidebar's model)" if o == RANDOM_START
+                          else f"trained: {o} — {pretrained.card(o).title}",
+                          help="A shipped model continues training on its own corpus: watch its loss go on from "
+                               "where its model card left it, or its units change.")
+    return None if choice == RANDOM_START else choice
+
+
+def _shipped_caption(name: str, corpus: corpora.Corpus) -> None:
+    card = pretrained.card(name)
+    st.caption(f"Continues training **{name}** ({card.describe_model()}, already {card.training.steps:,} steps, "
+               f"{card.bits_per_char:.2f} bits/char) on its own corpus, *{corpus.name}* ({len(corpus.text):,} "
+               "characters). The sidebar's model settings do not apply.")
 
 def _corpus_picker() -> corpora.Corpus | None:
     names = list(corpora.builtin_names()) + [CUSTOM]
@@ -73,10 +102,11 @@ def _corpus_picker() -> corpora.Corpus | None:
         return None
 
 
-def _settings(cfg: Config, corpus: corpora.Corpus | None) -> dict:
-    st.caption(f"Model (from the sidebar): **{cell_name(cfg)}**, {cfg.layers} layer(s), **{cfg.hidden} hidden units**, one "
-               "direction, input and output = the corpus's characters, weight seed "
-               f"{cfg.weight_seed}. To train another architecture, press ↺ New model, then change the sidebar.")
+def _settings(cfg: Config, corpus: corpora.Corpus | None, start: str | None = None) -> dict:
+    if start is None:
+        st.caption(f"Model (from the sidebar): **{cell_name(cfg)}**, {cfg.layers} layer(s), **{cfg.hidden} hidden units**, "
+                   "one direction, input and output = the corpus's characters, weight seed "
+                   f"{cfg.weight_seed}. To train another architecture, press ↺ New model, then change the sidebar.")
     cols = st.columns(6)
     optimizer = cols[0].selectbox("Optimizer", train.OPTIMIZERS, index=2, key="train_optimizer",
                                   format_func={"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}.get)
@@ -88,10 +118,18 @@ def _settings(cfg: Config, corpus: corpora.Corpus | None) -> dict:
     seq_len = cols[3].slider("Sequence length", 5, 200, 50, key="train_seq_len", help="Characters per truncated-BPTT chunk.")
     batch = cols[4].slider("Batch", 1, 64, 16, key="train_batch", help="Parallel streams through the corpus.")
     steps = cols[5].number_input("Steps", 10, 20_000, 400, step=50, key="train_steps")
-    settings = dict(optimizer=optimizer, lr=lr, clip=clip, seq_len=seq_len, batch=batch, steps=int(steps))
+    settings = dict(optimizer=optimizer, lr=lr, clip=clip, seq_len=seq_len, batch=batch, steps=int(steps), start=start)
     if corpus is not None:
-        settings = _bounded(settings, cfg, corpus.vocab.size)
+        settings = _bounded(settings, _trained_shape(cfg, start), corpus.vocab.size)
     return settings
+
+
+def _trained_shape(cfg: Config, start: str | None) -> Config:
+    """The Config whose cell, layers and hidden size describe the model to train."""
+    if start is None:
+        return cfg
+    card = pretrained.card(start)
+    return replace(cfg, cell=card.cell, nonlinearity=card.nonlinearity, layers=card.num_layers, hidden=card.hidden_size)
 
 
 def _bounded(settings: dict, cfg: Config, vocab_size: int) -> dict:
@@ -108,8 +146,9 @@ def _bounded(settings: dict, cfg: Config, vocab_size: int) -> dict:
 
 def _signature(cfg: Config, corpus: corpora.Corpus, s: dict) -> tuple:
     """What makes a new training job (the learning rate and step target can change on the way)."""
+    cfg = _trained_shape(cfg, s.get("start"))
     return (corpus.name, hash(corpus.text), cfg.cell, cfg.nonlinearity, cfg.layers, cfg.hidden, cfg.weight_seed,
-            s["optimizer"], s["clip"], s["seq_len"], s["batch"])
+            s["optimizer"], s["clip"], s["seq_len"], s["batch"], s.get("start"))
 
 
 # --- start / stop ----------------------------------------------------------------------------
@@ -128,7 +167,9 @@ def _buttons(cfg: Config, corpus: corpora.Corpus | None, settings: dict) -> None
     cols[1].button("↺ New model", key="train_reset", on_click=_reset, disabled=training, width="stretch",
                    help="Forget the trained model: the page goes back to the sidebar's random weights.")
     if job is not None and not same and not training:
-        cols[2].caption("The settings changed: ▶ Train starts a new model from random weights.")
+        start = settings.get("start")
+        cols[2].caption("The settings changed: ▶ Train starts a new model from "
+                        + (f"a fresh copy of {start}." if start else "random weights."))
 
 
 def _start(cfg: Config, corpus: corpora.Corpus, settings: dict) -> None:
@@ -138,16 +179,21 @@ def _start(cfg: Config, corpus: corpora.Corpus, settings: dict) -> None:
     trainer = session.trainer()
     if trainer is None or job is None or job.signature != signature:
         try:
-            vocab = corpus.vocab
-            model = init_model(cfg.cell, vocab.size, cfg.hidden, vocab.size, num_layers=cfg.layers,
-                               nonlinearity=cfg.nonlinearity, seed=cfg.weight_seed, dtype=np.float32)
-            trainer = train.Trainer(model, corpus.ids, seq_len=settings["seq_len"], batch_size=settings["batch"],
-                                    optimizer=settings["optimizer"], lr=settings["lr"], clip=settings["clip"])
+            if settings.get("start"):  # a fresh copy of a shipped model, on its own corpus and vocabulary
+                model, vocab, _ = pretrained.load(settings["start"])
+                model = model.astype(np.float32)
+            else:
+                vocab = corpus.vocab
+                model = init_model(cfg.cell, vocab.size, cfg.hidden, vocab.size, num_layers=cfg.layers,
+                                   nonlinearity=cfg.nonlinearity, seed=cfg.weight_seed, dtype=np.float32)
+            trainer = train.Trainer(model, vocab.encode(corpus.text), seq_len=settings["seq_len"],
+                                    batch_size=settings["batch"], optimizer=settings["optimizer"], lr=settings["lr"],
+                                    clip=settings["clip"])
         except ValueError as exc:
             session.put(TRAINING_ERROR, f"Cannot train: {markdown_literal(str(exc))}")  # may quote user text
             return
         job = TrainingJob(signature, uuid.uuid4().hex[:8], corpus.name, vocab, corpus.text,
-                          baseline=train.unigram_entropy(corpus.ids, vocab.size))
+                          baseline=train.unigram_entropy(vocab.encode(corpus.text), vocab.size))
         session.put(TRAINER, trainer)
         session.put(session.TRAINING_JOB, job)
     if settings["lr"] is not None:
