@@ -52,7 +52,7 @@ def test_off_by_default_on_from_the_url_or_the_toggle():
     at.toggle(key="w_unrolled").set_value(True)
     rerun(at)
     assert len(views(at)) == 1 and at.query_params["unrolled"] == "1"
-    assert len(at.get("bidi_component")) == 2  # below the player, which is still there
+    assert [e.key for e in at.get("bidi_component") if e.key != "_theme_watch"] == ["player", "unrolled_view"]  # below the player
     at.toggle(key="w_unrolled").set_value(False)
     rerun(at)
     assert views(at) == [] and "unrolled" not in at.query_params
