@@ -1,5 +1,8 @@
-"""The page: sidebar, a short story of what is on screen, the tabs; the URL is kept in sync."""
+"""The pages: the app (sidebar, a short story of what is on screen, an open lesson's panel, the
+tabs; the URL is kept in sync) and the list of lessons, as ``st.navigation`` pages."""
 from __future__ import annotations
+
+from functools import partial
 
 import streamlit as st
 
@@ -7,24 +10,32 @@ from ..app import prose
 from ..app.compute import Computed
 from ..app.knobs import Config
 from ..app.markdown import markdown_literal
-from . import compute, controls, session, state
+from . import compute, controls, lessons, session, state
 from .timing import timed
 from .views import TABS
 
 
 def main() -> None:
     st.set_page_config(page_title="rnnviz: watch an RNN think", page_icon="🔁", layout="wide")
+    app = st.Page(_page, title="The app", icon=":material/play_circle:", url_path="", default=True)
+    lesson_list = st.Page(partial(lessons.list_page, app), title="Lessons", icon=":material/school:",
+                          url_path="lessons")
+    page = st.navigation([app, lesson_list], position="top")
     with timed("full"):
-        _page()
+        page.run()
 
 
 def _page() -> None:
     state.bootstrap()
+    lessons.follow_url()  # ?lesson=<id>&q=<n>: a lesson link, or a lesson picked on the Lessons page
     cfg = state.current()
     controls.sidebar(cfg)
     cfg = state.current()
     computed = compute.current(cfg)
     _header(cfg, computed)
+    if not lessons.panel(cfg, computed):  # a prediction is waiting: no view may show its answer yet
+        _sync_url()
+        return
     tabs = [tab for tab in TABS if tab.visible(cfg, computed)]
     # Lazy tabs: only the open tab runs and is sent (the others would cost server and browser
     # time on every rerun); the open tab is part of the URL (?tab=...).
@@ -33,7 +44,13 @@ def _page() -> None:
         if container.open:
             with container:
                 tab.render(cfg, computed)
-    state.sync_url(state.current())
+    _sync_url()
+
+
+def _sync_url() -> None:
+    cfg = state.current()
+    state.sync_url(cfg)
+    lessons.remember_url(cfg)
 
 
 def _header(cfg: Config, computed: Computed) -> None:

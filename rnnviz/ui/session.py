@@ -34,6 +34,14 @@ NEURON_RANKING = "_neuron_ranking"  # Explore: the ranking the unit picker was l
 # widget keys that code outside the widget's own call reads or writes
 PRESET_WIDGET, UPLOAD_WIDGET, NEURON_UNIT_WIDGET = "preset", "upload_file", "neuron_unit"
 TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it alone)
+EXPLORE_VIEW_WIDGET = "explore_view"  # Explore's view picker: a lesson's reveal opens Vanishing gradients
+# lessons (rnnviz/ui/lessons.py): the (lesson, step) the URL held after the last run; the
+# commitments {(lesson, q): LessonCommit}; the tally (right, asked); the (lesson, q, token) a teacher
+# revealed; what the step player outlines ({"slot", "out", "steps", "step", "unit"} or None); a bad
+# lesson link's message and the Config it was shown for
+LESSON_AT, LESSON_COMMITS, LESSON_TALLY = "_lesson_at", "_lesson_commits", "_lesson_tally"
+LESSON_SHOWN, LESSON_HIGHLIGHT, LESSON_ERROR = "_lesson_shown", "_lesson_highlight", "_lesson_error"
+LESSON_INPUT_ERROR = "_lesson_input_error"  # why the last Commit was not taken (no answer, not a number)
 
 
 def widget_key(name: str) -> str:
@@ -70,6 +78,7 @@ class Upload:
 
     digest: str  # of the file's bytes and the nonlinearity it was read with
     model: RNNModel
+    vocab: Vocab | None = None  # the characters it reads, when known (a shipped model a lesson loads)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,15 @@ class TrainedHere:
         head = self.text[:60]
         cut = head.rfind("\n")
         return head[: cut + 1] if cut > 0 else head
+
+
+@dataclass(frozen=True)
+class LessonCommit:
+    """A student's committed prediction for one lesson step, for the numbers it was made on."""
+
+    choice: str  # the option key, or the typed text
+    right: bool
+    token: tuple  # the model and inputs (and viewed sample) it was graded against
 
 
 @dataclass
@@ -130,7 +148,7 @@ def external_model(cfg: Config) -> tuple[str, RNNModel, Vocab | None] | None:
     if not external_weights(cfg):
         return None
     if cfg.weights == "upload" and upload() is not None:
-        return upload().digest, upload().model, None
+        return upload().digest, upload().model, upload().vocab
     trained_model = trained_active(cfg)
     if trained_model is not None:
         return trained_model.digest, trained_model.model, trained_model.vocab

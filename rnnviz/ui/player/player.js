@@ -390,6 +390,7 @@ function build(root, d, keep) {
       rects.push(r);
     }
     const tnRect = svgEl("rect", { class: "tn", x: 0, width: 0.76, y: VY, height: 0, visibility: "hidden" }, svg);
+    const hlRect = svgEl("rect", { class: "hlo", x: 0, width: 0.92, y: 0, height: VY, visibility: "hidden" }, svg);
     const labs = [];
     for (let i = 0; i < K; i++) labs.push(el("span", "plab", pb));
     const tnLab = el("span", "tnl", pb, tx.true_next);
@@ -402,7 +403,7 @@ function build(root, d, keep) {
       for (let k = 0; k < O; k += st) el("span", "tick", xax, String(k)).style.left = `${((k + 0.5) / O) * 100}%`;
     }
     rich(el("div", "axt", box), tx.out_title);
-    soft = { rects, tnRect, labs, tnLab, isTop: new Uint8Array(O) };
+    soft = { rects, tnRect, hlRect, labs, tnLab, isTop: new Uint8Array(O) };
   } else {
     rich(el("div", "nosoft", right), tx.no_output);
   }
@@ -498,6 +499,26 @@ function build(root, d, keep) {
   }
   spdIn.value = String(s.speed);
   spdOut.textContent = `${s.speed} /s`;
+
+  // a lesson's answer (d.highlight): its equation slot, output bar and input steps are outlined
+  // while the player is at its step and unit (null: any)
+  let hl = d.highlight || null, hlShown = false;
+  function drawHighlight() {
+    const on = !!hl && (hl.step == null || hl.step === s.step) && (hl.unit == null || hl.unit === s.unit);
+    if (!on && !hlShown) return; // nothing outlined, nothing to outline: no DOM work while stepping
+    for (const e of rp.querySelectorAll(".hl")) e.classList.remove("hl");
+    if (soft) soft.hlRect.setAttribute("visibility", "hidden");
+    hlShown = on;
+    rp.dataset.highlight = on ? "1" : "0";
+    if (!on) return;
+    if (hl.slot) for (const e of eqRows.querySelectorAll(`[data-slot="${CSS.escape(hl.slot)}"]`)) e.classList.add("hl");
+    if (soft && hl.out != null) {
+      soft.hlRect.setAttribute("x", hl.out + 0.04);
+      soft.hlRect.dataset.k = hl.out;
+      soft.hlRect.setAttribute("visibility", "visible");
+    }
+    if (!windowed) for (const k of hl.steps || []) stripCells[k]?.classList.add("hl");
+  }
 
   let liveTimer = null;
   function draw() {
@@ -614,6 +635,7 @@ function build(root, d, keep) {
       }
     }
     drawEquation();
+    drawHighlight();
     // text for people who do not see the charts
     const said = `Step ${t} of ${T - 1}: reading ${quoted(lab)}.${guesses}`;
     capt.textContent = said;
@@ -787,7 +809,9 @@ function build(root, d, keep) {
     report();
   };
   s.update = (nd) => {
-    // the same model (same sig): only the equation numbers of the chosen unit can differ
+    // the same model (same sig): only the equation numbers of the chosen unit, or the highlight, can differ
+    const nh = nd.highlight || null;
+    if (JSON.stringify(nh) !== JSON.stringify(hl)) { hl = nh; hlShown = true; drawHighlight(); }
     const vals = column(nd, "eq_vals");
     if (nd.eq.unit !== eq.unit || vals.length !== eq.vals.length || nd.eq.mode !== eq.tpl.mode) {
       eq.tpl = nd.eq;

@@ -10,6 +10,7 @@ changed elsewhere (the URL, another tab, a lesson), never to echo a report.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..player import player, read_state
 from ..timing import timed
 
 SPEC_ENTRIES = 8  # cached player specs (each holds the viewed layer's arrays, ~1-8 MB at 512 x 500)
-_NOT_DRAWN = ("step", "unit", "speed", "hide", "note")  # view fields the data does not hold (or only via the command)
+_NOT_DRAWN = ("step", "unit", "speed", "hide", "note", "lesson", "q")  # view fields the data does not hold (or only via the command)
 
 
 def render(cfg: Config, computed: Computed) -> None:
@@ -57,7 +58,7 @@ def _steps() -> None:
         cfg = _apply_report(state.current())
         computed = compute.current(cfg)
         command = _command(cfg, remount=not mounted, model=compute.model_token(cfg))
-        spec = _spec(cfg, computed, command)
+        spec = _spec(cfg, computed, command, session.get(session.LESSON_HIGHLIGHT))
         shown = player(spec, key=session.PLAYER)
         if session.get(session.PLAYER_REPORT) is None:  # its first value is our own default, not a report
             session.put(session.PLAYER_REPORT, tuple(shown.get(n) for n in ("step", "unit", "speed")))
@@ -106,19 +107,20 @@ def _command(cfg: Config, *, remount: bool, model: tuple) -> dict:
     return command
 
 
-def _spec(cfg: Config, computed: Computed, command: dict) -> dict:
+def _spec(cfg: Config, computed: Computed, command: dict, highlight: dict | None = None) -> dict:
     """The player's data, the very same dict while nothing it shows changed (then Streamlit does
     not re-send it). The chosen unit enters it only when the equation numbers of all units would
-    be too big to send (hidden 512 x length 500)."""
+    be too big to send (hidden 512 x length 500). ``highlight``: what a lesson's revealed answer
+    outlines (rnnviz/ui/lessons.py)."""
     view = tuple((name, getattr(cfg, name)) for name in VIEW_FIELDS if name not in _NOT_DRAWN)
     eq_unit = cfg.unit if unit_in_data(cfg.cell, cfg.notation, cfg.length, cfg.hidden) else -1
     return _cached_spec(compute.model_token(cfg), view, command["seq"], command["step"], command["unit"], eq_unit,
-                        command["speed"], computed)
+                        command["speed"], json.dumps(highlight, sort_keys=True) if highlight else "", computed)
 
 
 @st.cache_resource(max_entries=SPEC_ENTRIES, show_spinner=False)
 def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int, eq_unit: int, speed: float,
-                 _computed: Computed) -> dict:
+                 highlight: str, _computed: Computed) -> dict:
     # cache_resource, not cache_data: the same object comes back, so its Arrow form is made once
     v = dict(view)
     cfg = replace(_computed.cfg, **v)  # the computation's Config is keyed on the model only: add the view
@@ -138,6 +140,7 @@ def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int
         true_next=targets if meaning.show_true_next else None, kind=state_kind(cfg), topk=v["topk"],
         notation=v["notation"], step=step, unit=unit, seq=seq, speed=speed, eq_unit=None if eq_unit < 0 else eq_unit,
         texts={"out_title": meaning.axis_title or "output", "dh_bars": prose.change_label(cfg, symbol)},
+        highlight=json.loads(highlight) if highlight else None,
     )
 
 
