@@ -862,8 +862,9 @@ LESSONS: dict[str, Lesson] = {lesson.id: lesson for lesson in (
                  "every step for a batch of m examples at once; x has the shape (n_x, m, T_x): features, examples, "
                  "time. Here n_a = 3 units, so every step is small enough to do by hand.",
                  question=Shape(array="a")),
-            Step("Your turn: the three products of one unit are below (the notebook draws a random a0, so Waa·a⟨t−1⟩ "
-                 "is not zero even at the first step). Add them and take tanh — a calculator is fine.",
+            Step("Your turn: the three terms of one unit are below (the notebook draws a random a0, so Waa·a⟨t−1⟩ "
+                 "is not zero even at the first step). Add them and take tanh — a calculator is fine. Steps count "
+                 "from 0 here, as NumPy indexes a[:, :, t]; the notebook's equations call step 0 a⟨1⟩.",
                  question=UnitValue(step=0, unit=0, mode="value")),
             Step("The next step reads the next input and the state you just computed. Another unit this time.",
                  question=UnitValue(step=1, unit=2, mode="value")),

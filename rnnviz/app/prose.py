@@ -7,6 +7,7 @@ configuration it can appear in. Markdown; user text is escaped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from ..analysis import GatePath
 from ..trace import Trace
 from .knobs import Config, choice_label
 from .markdown import markdown_literal
+
+if TYPE_CHECKING:  # only for the hint: the page passes a card it already holds
+    from ..pretrained import ModelCard
 
 # Beyond this, float32 charts saturate (the engine itself computes in float64).
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -109,6 +113,14 @@ def weights_sentence(cfg: Config, *, trained: tuple[str, int, float | None] | No
     origin = class_draws(cfg) if cfg.init == "class" else f"Its weights are random (seed {cfg.weight_seed})"
     return (f"{origin}: it has not learned anything yet, so watch the mechanics, not the meaning. Press **▶ Play** or "
             "click a cell to explain it.")
+
+
+def shipped_weights(card: "ModelCard") -> str:
+    """Where the weights come from when a lesson shows a trained model shipped with rnnviz
+    (``card``: its rnnviz.pretrained.ModelCard)."""
+    return (f"Its weights are those of **{card.name}**, a model shipped with rnnviz: {card.describe_model()}, "
+            f"trained on the *{card.corpus}* corpus ({card.bits_per_char:.2f} bits per character on "
+            f"{card.measured_on}; the best guess without context needs {card.unigram_bits_per_char:.2f}).")
 
 
 MINIMAL_SCALE = 0.01  # MinimalRNN's randn * 0.01

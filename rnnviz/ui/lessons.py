@@ -60,6 +60,22 @@ def _shown() -> set:
     return found
 
 
+def waiting(cfg: Config, computed: Computed) -> bool:
+    """Whether a prediction is waiting: the page must not show the step's answer anywhere yet."""
+    at = lessons.steps_of(cfg)
+    if at is None or at[1].question is None or at[1].question.problem(Ctx(cfg, computed)) is not None:
+        return False
+    return not revealed(cfg)
+
+
+def shipped_sentence(cfg: Config) -> str | None:
+    """The story's sentence on the weights when a lesson shows a shipped trained model (None otherwise)."""
+    found = session.upload()
+    if cfg.weights != "upload" or found is None or not found.digest.startswith("shipped:"):
+        return None
+    return prose.shipped_weights(pretrained.card(found.digest.split(":")[1]))
+
+
 def revealed(cfg: Config) -> bool:
     """Whether the answer of ``cfg``'s lesson step may be on the page (committed or shown for these numbers)."""
     at = lessons.steps_of(cfg)
@@ -99,6 +115,7 @@ def open_step(lesson_id: str, q: int, overrides: dict | None = None, notices: li
             more.append(problem)
     cfg, parsed = codec.from_values({**values, **(overrides or {})})
     state.set_config(cfg, notices=more + [n for n in parsed if n not in more])
+    session.put(session.LESSON_OPENED, (lesson_id, q))
     session.put(session.LESSON_ERROR, None)
 
 
@@ -125,7 +142,11 @@ def follow_url() -> None:
     raw_q = values.get("q")
     q = codec.coerce("q", raw_q)[0] if raw_q is not None else 1
     at = (values["lesson"], q)
-    if session.get(session.LESSON_AT) == at or values["lesson"] == lessons.NO_LESSON:
+    cfg = state.current()
+    # the URL as this page last wrote it, or the step this session has already opened (a run cut
+    # short by a click before it wrote the URL): nothing to open
+    opened = session.get(session.LESSON_OPENED) == at == (cfg.lesson, cfg.q)
+    if at == session.get(session.LESSON_AT) or opened or values["lesson"] == lessons.NO_LESSON:
         return
     _, parse_notices = codec.parse_values(values)
     notices = notices + parse_notices
@@ -200,6 +221,8 @@ def _where_text(where: lessons.Where, ctx: Ctx) -> str:
         return "The Explore tab is open at **Vanishing gradients**, where these curves are drawn."
     if where.tab == "weights":
         return "The **Weights** tab shows every matrix with its name and shape in this notation."
+    if where.step is None and where.unit is None and not where.steps:
+        return ""  # a shape: the explanation says where it comes from
     parts = []
     if where.step is not None:
         parts.append(f"step {where.step}")
@@ -256,7 +279,9 @@ def _reveal(lesson_id: str, q: int, question: Question, ctx: Ctx) -> None:
     else:
         st.info(f"**The answer** (shown by the teacher, not counted): {answer.text}.", icon=":material/visibility:")
     st.markdown(answer.why)
-    st.caption(_where_text(answer.where, ctx))
+    where = _where_text(answer.where, ctx)
+    if where:
+        st.caption(where)
 
 
 def _nav(found: Lesson, q: int) -> None:
@@ -286,7 +311,7 @@ def panel(cfg: Config, computed: Computed) -> bool:
     ctx = Ctx(cfg, computed)
     question = step.question
     problem = question.problem(ctx) if question else None
-    is_open = revealed(cfg) or problem is not None
+    is_open = not waiting(cfg, computed)
     with st.container(border=True, key="lesson_panel"):
         st.markdown(f"##### :material/school: {found.title} — step {cfg.q} of {len(found.steps)}")
         st.markdown(step.say(ctx))

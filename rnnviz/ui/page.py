@@ -32,7 +32,7 @@ def _page() -> None:
     controls.sidebar(cfg)
     cfg = state.current()
     computed = compute.current(cfg)
-    _header(cfg, computed)
+    _header(cfg, computed, story=not lessons.waiting(cfg, computed))  # the story may give a lesson's answer away
     if not lessons.panel(cfg, computed):  # a prediction is waiting: no view may show its answer yet
         _sync_url()
         return
@@ -53,7 +53,7 @@ def _sync_url() -> None:
     lessons.remember_url(cfg)
 
 
-def _header(cfg: Config, computed: Computed) -> None:
+def _header(cfg: Config, computed: Computed, *, story: bool = True) -> None:
     st.title("rnnviz: watch a recurrent network think")
     if cfg.note:
         st.info(markdown_literal(cfg.note))  # URL text: shown as typed, never as Markdown/HTML
@@ -61,7 +61,9 @@ def _header(cfg: Config, computed: Computed) -> None:
         st.warning(computed.overflow)
     for notice in session.get(session.NOTICES, []):
         st.warning(markdown_literal(notice))  # notices quote what the URL held
+    if not story:
+        return
     trained = session.trained_active(cfg)
     uploaded = cfg.weights == "upload" and session.external_model(cfg) is not None
-    st.markdown(prose.story(cfg) + prose.weights_sentence(
-        cfg, trained=(trained.corpus, trained.steps, trained.bits) if trained else None, uploaded=uploaded))
+    st.markdown(prose.story(cfg) + (lessons.shipped_sentence(cfg) or prose.weights_sentence(
+        cfg, trained=(trained.corpus, trained.steps, trained.bits) if trained else None, uploaded=uploaded)))

@@ -42,6 +42,7 @@ EXPLORE_VIEW_WIDGET = "explore_view"  # Explore's view picker: a lesson's reveal
 LESSON_AT, LESSON_COMMITS, LESSON_TALLY = "_lesson_at", "_lesson_commits", "_lesson_tally"
 LESSON_SHOWN, LESSON_HIGHLIGHT, LESSON_ERROR = "_lesson_shown", "_lesson_highlight", "_lesson_error"
 LESSON_INPUT_ERROR = "_lesson_input_error"  # why the last Commit was not taken (no answer, not a number)
+LESSON_OPENED = "_lesson_opened"  # the (lesson, step) whose values were last applied
 
 
 def widget_key(name: str) -> str:
