@@ -12,10 +12,14 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 from conftest import open_app, rerun
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from plotly_data import player
 from streamlit.util import calc_hash
+from test_url_fuzz import FUZZ, check_page, query
 
 from rnnviz import pretrained
+from rnnviz.app import knobs
 from rnnviz.app import lessons as L
 from rnnviz.app.compute import compute
 
@@ -419,3 +423,21 @@ def test_the_by_hand_lesson_offers_its_worksheet_only_after_the_answer(sheets):
     assert {"Student sheet (.html)", "Sheet with answer key (.html, for the teacher)"} <= labels
     ws = sheets[-1][1]
     assert (ws.hidden, ws.input_size, ws.length, ws.notation) == (3, 3, 4, "functional")
+
+
+
+# ---------------------------------------------------------------- any lesson link a student can type
+
+
+@settings(max_examples=30, **FUZZ)
+@given(hs.sampled_from(sorted(L.LESSONS)), hs.integers(-2, 7).map(str), query(max_fields=4, repeats=True))
+def test_any_lesson_link_opens_with_a_notice_for_every_bad_value(lesson, q, case):
+    """The URL fuzz's property (no exception or error box, a notice naming every bad value, the URL
+    rewritten to its canonical form) for lesson links mixed with anything else."""
+    params, invalid = case
+    params = {**params, "lesson": lesson, "q": q}
+    invalid.pop("lesson", None)
+    invalid.pop("q", None)
+    if not knobs.bounds("q")[0] <= int(q) <= knobs.bounds("q")[1]:
+        invalid["q"] = "invalid"  # clamped by the codec, with its notice
+    check_page(params, invalid)

@@ -837,7 +837,7 @@ LESSONS: dict[str, Lesson] = {lesson.id: lesson for lesson in (
         "hidden-state", "The hidden state, step by step", LESSON_CHOICES["hidden-state"],
         "class (Wxh, Whh, Why, bh, by)",
         dict(notation="class", inputs="text", text="hello world", hidden=6),
-        _FIXED + ("text",),
+        _FIXED + ("text", "sample"),
         (
             Step("A recurrent network keeps one vector, its hidden state h_t, and rewrites all of it after every "
                  "character it reads: h_t = tanh(Wxh·x_t + Whh·h_(t−1) + bh). Before the first character its "
@@ -911,7 +911,7 @@ LESSONS: dict[str, Lesson] = {lesson.id: lesson for lesson in (
     Lesson(
         "bidirectional", "Forwards and backwards", LESSON_CHOICES["bidirectional"], "PyTorch bidirectional",
         dict(notation="torch", inputs="text", text="hello world", bidirectional=True, hidden=8),
-        _FIXED,
+        _FIXED + ("sample",),
         (
             Step("A bidirectional RNN runs two RNNs over the same text: the forward one from the first character to "
                  "the last, the reverse one from the last character to the first.",
@@ -927,7 +927,7 @@ LESSONS: dict[str, Lesson] = {lesson.id: lesson for lesson in (
     Lesson(
         "vanishing", "Why a plain RNN forgets", LESSON_CHOICES["vanishing"], "RNN vs LSTM",
         dict(inputs="text", text=_DIALOGUE_TEXT, hidden=16),
-        _FIXED + ("text", "hidden"),
+        _FIXED + ("text", "hidden", "sample"),
         (
             Step("To learn that something read at step 0 matters at the end, training needs the gradient of the last "
                  "step's loss with respect to h_0. Backpropagation through time carries it back one step at a time, "
@@ -945,7 +945,7 @@ LESSONS: dict[str, Lesson] = {lesson.id: lesson for lesson in (
     Lesson(
         "counting", "Counting brackets", LESSON_CHOICES["counting"], "any: a trained vanilla RNN (brackets-rnn)",
         dict(inputs="text", text="()\n()\n(((())))\n((()))", weights="trained:brackets-rnn"),
-        _FIXED + ("text",),
+        _FIXED + ("text", "sample", "weight_seed"),
         (
             Step("This vanilla RNN (16 units) was trained on lines of balanced brackets. To guess the next character "
                  "well it has to know how many brackets are open.", question=NextToken(step=9)),
