@@ -7,6 +7,7 @@ What the right answer is comes from rnnviz/app/lessons.py, whose answers tests/t
 checks against independent computations; here the page is checked against them."""
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qs
 
 import numpy as np
@@ -16,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from plotly_data import player
 from streamlit.util import calc_hash
-from test_url_fuzz import FUZZ, check_page, query
+from test_url_fuzz import FUZZ, assert_config_in_bounds, check_page, open_with, query
 
 from rnnviz import pretrained
-from rnnviz.app import knobs
+from rnnviz.app import codec, knobs
 from rnnviz.app import lessons as L
 from rnnviz.app.compute import compute
 
@@ -440,4 +441,19 @@ def test_any_lesson_link_opens_with_a_notice_for_every_bad_value(lesson, q, case
     invalid.pop("q", None)
     if not knobs.bounds("q")[0] <= int(q) <= knobs.bounds("q")[1]:
         invalid["q"] = "invalid"  # clamped by the codec, with its notice
-    check_page(params, invalid)
+    n = len(L.LESSONS[lesson].steps)
+    if not (1 <= int(q) <= n and L.step_values(lesson, int(q))[1]):
+        check_page(params, invalid)
+        return
+    # a step that shows a shipped model: its sizes are the model's (the URL fuzz's bounds assume a
+    # seeded model, whose input size is the text's), the rest of the property holds as it is
+    at = open_with(params)
+    assert not at.exception and not at.error, params
+    cfg = at.session_state["cfg"]
+    assert cfg.input_size == len(at.session_state["upload"].vocab.chars) and cfg.weights == "upload"
+    assert_config_in_bounds(replace(cfg, input_size=len(set(cfg.text)), weights="init"))
+    shown = " ".join(w.value.replace("\\", "") for w in at.warning)
+    for key, why in invalid.items():
+        assert (repr(key) if why == "unknown" else knobs.label(key)) in shown, (key, params, shown)
+    left = {k: v for k, v in at.query_params.items() if k not in ("embed", "embed_options", "tab")}
+    assert left == codec.to_query(cfg), params

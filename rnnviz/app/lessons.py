@@ -937,8 +937,9 @@ LESSONS: dict[str, Lesson] = {lesson.id: lesson for lesson in (
                  "by the forget gate f_t at each step. Fresh weights put every gate near σ(0) = 0.5.",
                  dict(cell="lstm"), GradientReach(compare=("rnn", "lstm"))),
             Step("This LSTM was trained on short stories with dialogue (a model shipped with rnnviz): its gates are no "
-                 "longer near 0.5.", dict(weights="trained:dialogue-lstm"), GateExtreme(step=8, unit=28, target="1")),
-            Step("The first question again, for the trained LSTM.", dict(weights="trained:dialogue-lstm"),
+                 "longer near 0.5.", dict(cell="lstm", weights="trained:dialogue-lstm"),
+                 GateExtreme(step=8, unit=28, target="1")),
+            Step("The first question again, for the trained LSTM.", dict(cell="lstm", weights="trained:dialogue-lstm"),
                  GradientReach()),
         ),
     ),

@@ -111,3 +111,24 @@ def test_the_lessons_page_opens_a_lesson_in_the_same_session(page: Page, app_url
     expect(page).to_have_url(re.compile(r"lesson=counting"))
     expect(page.get_by_text("1 right")).to_be_visible()  # the session's tally goes on
     assert console_errors == []
+
+
+def test_the_worksheet_downloads_are_the_pages_sheet_and_its_key(page: Page, app_url, console_errors):
+    """Share & export on a small page: the student file holds the page's rounded weights and no key;
+    the teacher's file adds the key (on its own printed page)."""
+    page.goto(f"{app_url}/?text=abca&hidden=3&tab=Share+%26+export")
+    files = {}
+    for label in ("Student sheet (.html)", "Sheet with answer key (.html, for the teacher)"):
+        button = page.get_by_role("button", name=label)
+        expect(button).to_be_visible()
+        with page.expect_download() as info:
+            button.click()
+        files[label] = (info.value.suggested_filename, open(info.value.path(), encoding="utf-8").read())
+    (sheet_name, sheet), (key_name, key) = files.values()
+    assert sheet_name == "rnnviz-worksheet-rnn-page-sheet.html" and key_name == "rnnviz-worksheet-rnn-page-key.html"
+    w_hh = init_model("rnn", 3, 3, 3, init="uniform", scale=0.5, seed=0).layers[0][0].w_hh
+    for v in w_hh.ravel():
+        text = f"{v:.2f}"
+        assert ("0.00" if text == "-0.00" else text.replace("-", "−")) in sheet
+    assert "Answer key" not in sheet and "Answer key" in key and "break-before: page" in key
+    assert console_errors == []
