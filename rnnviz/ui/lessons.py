@@ -163,6 +163,18 @@ def follow_url() -> None:
 # ---------------------------------------------------------------- answering
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _answer(lesson_id: str, q: int, model_token: tuple, cfg: Config, _question: Question,
+            _computed: Computed) -> lessons.Answer:
+    # a reveal is drawn on every rerun (and a gradient answer backpropagates): once per numbers
+    return _question.solve(Ctx(cfg, _computed))
+
+
+def answer(cfg: Config, computed: Computed, question: Question) -> lessons.Answer:
+    """The question's answer for ``cfg``'s numbers (cached)."""
+    return _answer(cfg.lesson, cfg.q, compute.model_token(cfg), cfg, question, computed)
+
+
 def _point_at(where: lessons.Where) -> None:
     """Move the views to where an answer comes from: the player's step and unit (a new command),
     the direction, the tab."""
@@ -201,7 +213,7 @@ def _commit(lesson_id: str, q: int, widget: str) -> None:
     _commits()[(lesson_id, q)] = session.LessonCommit(str(raw), right, token(cfg))
     good, asked = tally()
     session.put(session.LESSON_TALLY, (good + right, asked + 1))
-    _point_at(question.solve(ctx).where)
+    _point_at(answer(cfg, ctx.computed, question).where)
 
 
 def _show_answer(lesson_id: str, q: int) -> None:
@@ -210,7 +222,7 @@ def _show_answer(lesson_id: str, q: int) -> None:
         return
     cfg, question, ctx = found
     _shown().add((lesson_id, q, token(cfg)))
-    _point_at(question.solve(ctx).where)
+    _point_at(answer(cfg, ctx.computed, question).where)
 
 
 # ---------------------------------------------------------------- the panel
@@ -268,18 +280,18 @@ def _ask(lesson_id: str, q: int, question: Question, ctx: Ctx, stale: bool) -> N
 
 
 def _reveal(lesson_id: str, q: int, question: Question, ctx: Ctx) -> None:
-    answer = question.solve(ctx)
+    found = answer(ctx.cfg, ctx.computed, question)
     commit = _commits().get((lesson_id, q))
     if commit is not None and commit.token == token(ctx.cfg):
         said = _answer_label(question, ctx, commit.choice)
         if commit.right:
-            st.success(f"**Right.** The answer: {answer.text}.", icon=":material/check_circle:")
+            st.success(f"**Right.** The answer: {found.text}.", icon=":material/check_circle:")
         else:
-            st.warning(f"**Not this time** — you said {said}. The answer: {answer.text}.", icon=":material/cancel:")
+            st.warning(f"**Not this time** — you said {said}. The answer: {found.text}.", icon=":material/cancel:")
     else:
-        st.info(f"**The answer** (shown by the teacher, not counted): {answer.text}.", icon=":material/visibility:")
-    st.markdown(answer.why)
-    where = _where_text(answer.where, ctx)
+        st.info(f"**The answer** (shown by the teacher, not counted): {found.text}.", icon=":material/visibility:")
+    st.markdown(found.why)
+    where = _where_text(found.where, ctx)
     if where:
         st.caption(where)
 
@@ -330,7 +342,7 @@ def panel(cfg: Config, computed: Computed) -> bool:
         if is_open:
             _worksheet(cfg, computed)
         _nav(found, cfg.q)
-    where = question.solve(ctx).where if question is not None and not problem and is_open else None
+    where = answer(cfg, computed, question).where if question is not None and not problem and is_open else None
     session.put(session.LESSON_HIGHLIGHT, where.highlight() if where else None)
     if not is_open:
         _masked(cfg, computed, question.shown_steps(ctx))
