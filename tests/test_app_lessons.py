@@ -122,7 +122,7 @@ def check_reveal(at, question: L.Question, ctx: L.Ctx) -> None:
     answer = question.solve(ctx)
     assert sent(at, answer.text) and sent(at, answer.why)
     where = answer.where
-    assert at.session_state["tab"] == L.TABS[where.tab]
+    assert at.session_state["tab"] == L.TABS[where.tab] and L.TABS[where.tab] in [t.label for t in at.tabs]
     if where.tab == "step":
         meta, _ = player(at)
         cfg = at.session_state["cfg"]
