@@ -24,8 +24,6 @@ Prints a table with the targets of issue 9 beside the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from chromium import RP, Wire, arrow_presses, cpu_seconds, median, new_page  # noqa: E402  (bench/chromium.py)
 
 DEFAULT = "?step=4"
 DEFAULT_LONG = "?text=" + "the+quick+brown+fox+jumps+over+the+lazy+dog+" * 3 + "&step=0"  # 132 characters
@@ -112,7 +112,6 @@ def apptest_times(repeats: int) -> dict:
     return out
 
 
-RP = "document.querySelector('[data-testid=stBidiComponentIsolated]').shadowRoot.querySelector('.rp')"
 READY = f"() => {{ try {{ const rp = {RP}; return rp && rp.dataset.step !== undefined; }} catch (e) {{ return false; }} }}"
 
 HARNESS = """() => {
@@ -147,38 +146,9 @@ HARNESS = """() => {
 }""" % RP
 
 
-def median(xs):
-    return statistics.median(xs) if xs else float("nan")
-
-
-class Wire:
-    """Websocket frames of a page: bytes received, frames sent (with times)."""
-
-    def __init__(self, page):
-        self.received = 0
-        self.sent: list[float] = []
-        page.on("websocket", self._on_ws)
-
-    def _on_ws(self, ws) -> None:
-        ws.on("framereceived", lambda payload: setattr(self, "received", self.received + len(payload)))
-        ws.on("framesent", lambda payload: self.sent.append(time.perf_counter()))
-
-
-def cpu_seconds(pid: int) -> float:
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def open_page(browser, url: str, query: str):
-    context = browser.new_context(viewport={"width": 1440, "height": 1100})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    wire = Wire(page)
     start = time.perf_counter()
-    page.goto(url + "/" + query)
+    context, page, wire, errors = new_page(browser, url + "/" + query, height=1100)
     page.wait_for_function(READY, timeout=120_000, polling="raf")
     loaded_ms = (time.perf_counter() - start) * 1000
     time.sleep(1.5)
@@ -190,22 +160,13 @@ def open_page(browser, url: str, query: str):
 
 def key_latency(page, presses: int) -> dict:
     page.locator("h1").first.click()  # the focus on the page, not in the player: keys work from anywhere
-    dom, raf, paint = [], [], []
     step = page.evaluate(f"() => Number({RP}.dataset.step)")
     T = page.evaluate(f"() => Number({RP}.querySelector('.slider').max) + 1")
-    for k in range(presses):
-        forward = (k % 2 == 0) if step < T - 1 else False
-        want = step + 1 if forward else step - 1
-        page.evaluate("(w) => { window.__B.want = w; window.__B.before = window.__B.bars(); }", want)
-        page.keyboard.press("ArrowRight" if forward else "ArrowLeft")
-        page.wait_for_function("() => window.__B.dom !== null && window.__B.paint !== null", timeout=10_000)
-        B = page.evaluate("() => ({dom: window.__B.dom, raf: window.__B.raf, paint: window.__B.paint})")
-        dom.append(B["dom"])
-        raf.append(B["raf"])
-        paint.append(B["paint"])
-        step = want
-        time.sleep(0.3)
-    return {"dom": dom, "raf": raf, "paint": paint}
+    got = arrow_presses(page, start=step, T=T, presses=presses,
+                        arm="(w) => { window.__B.want = w; window.__B.before = window.__B.bars(); }",
+                        done="() => window.__B.dom !== null && window.__B.paint !== null",
+                        read="() => ({dom: window.__B.dom, raf: window.__B.raf, paint: window.__B.paint})")
+    return {name: [g[name] for g in got] for name in ("dom", "raf", "paint")}
 
 
 def play_gaps(page, steps: int = 100) -> dict:

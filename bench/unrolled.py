@@ -19,7 +19,6 @@ a 2-layer bidirectional LSTM of 64 units over 120 random ids, and hidden 512 x l
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from chromium import RP, arrow_presses, median, new_page  # noqa: E402  (bench/chromium.py, beside this file)
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server  # noqa: E402
 
 CONFIGS = {
@@ -37,7 +37,6 @@ CONFIGS = {
 }
 RU = """(() => { for (const h of document.querySelectorAll('[data-testid=stBidiComponentIsolated]')) {
   const r = h.shadowRoot && h.shadowRoot.querySelector('.ru'); if (r) return r; } return null; })()"""
-RP = "document.querySelector('[data-testid=stBidiComponentIsolated]').shadowRoot.querySelector('.rp')"
 
 HARNESS = """(target) => {
   const el = target === 'view' ? %s : %s;
@@ -70,24 +69,8 @@ DRAW = """([T, H, n]) => {
 }""" % RP
 
 
-def median(xs):
-    return statistics.median(xs) if xs else float("nan")
-
-
-class Wire:
-    def __init__(self, page):
-        self.received = 0
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: setattr(self, "received", self.received + len(p))))
-
-
 def load(browser, url: str, query: str, *, view: bool):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    wire = Wire(page)
-    page.goto(f"{url}/{query}{'&unrolled=1' if view else ''}")
+    context, page, wire, errors = new_page(browser, f"{url}/{query}{'&unrolled=1' if view else ''}", height=1000)
     ready = f"() => {{ try {{ const ru = {RU}; return {'ru && ru.dataset.step !== undefined' if view else 'true'} && {RP}.dataset.step !== undefined; }} catch (e) {{ return false; }} }}"
     page.wait_for_function(ready, timeout=180_000)
     time.sleep(2.0)
@@ -99,19 +82,11 @@ def keys(page, wire, target: str, T: int, presses: int):
     page.evaluate(HARNESS, target)
     page.locator("h1").first.click()
     step = page.evaluate(f"() => Number({RP}.dataset.step)")
-    dom, raf = [], []
     before = wire.received
-    for k in range(presses):
-        forward = k % 2 == 0 and step < T - 1
-        want = step + 1 if forward else step - 1
-        page.evaluate("(w) => { window.__U.want = w; }", want)
-        page.keyboard.press("ArrowRight" if forward else "ArrowLeft")
-        page.wait_for_function("() => window.__U.dom !== null && window.__U.raf !== null", timeout=10_000)
-        B = page.evaluate("() => ({ dom: window.__U.dom, raf: window.__U.raf })")
-        dom.append(B["dom"])
-        raf.append(B["raf"])
-        step = want
-        time.sleep(0.3)
+    got = arrow_presses(page, start=step, T=T, presses=presses, arm="(w) => { window.__U.want = w; }",
+                        done="() => window.__U.dom !== null && window.__U.raf !== null",
+                        read="() => ({ dom: window.__U.dom, raf: window.__U.raf })")
+    dom, raf = [g["dom"] for g in got], [g["raf"] for g in got]
     return dom, raf, before
 
 

@@ -72,6 +72,15 @@ LAYOUTS = {"page": "page", "projector": "projector (large text, fits 1280 × 720
 # Heatmap colours: the default diverging RdBu_r (ColorBrewer RdBu reversed) and sequential Viridis,
 # or colour-blind safe ColorBrewer PuOr (reversed: purple < 0 < orange) and cividis (figures/style.py).
 PALETTES = {"default": "blue–red (RdBu) / viridis", "cb": "colour-blind safe: purple–orange (PuOr) / cividis"}
+# The lessons (rnnviz/app/lessons.py holds each lesson's steps; its tests check both lists agree):
+# ?lesson=<id> opens one, &q=<n> at its step n. "none": no lesson open.
+LESSONS = {"none": "no lesson", "hidden-state": "What is the hidden state, step by step?",
+           "by-hand": "Can I compute one step myself?", "pytorch": "Is nn.RNN just this loop? Which weight is which?",
+           "unrolled": "What are Y0 and Y1 for a mini-batch, two steps unrolled?",
+           "bidirectional": "Which inputs has output[t] seen, forwards and backwards?",
+           "vanishing": "Why does a plain RNN forget, and what do the LSTM's gates change?",
+           "counting": "Can one unit learn to count brackets?"}
+MAX_LESSON_STEPS = 99
 
 
 def _not_notebook(c: "Config") -> bool:
@@ -135,6 +144,8 @@ class Config:
     # lessons
     hide: frozenset[str] = knob(frozenset(), "Hidden controls", "none", "lesson", hideable=False, view=True)
     note: str = knob("", "Lesson note", "none", "lesson", max_len=MAX_NOTE, hideable=False, view=True)
+    lesson: str = knob("none", "Lesson", "none", "lesson", choices=LESSONS, hideable=False, view=True)
+    q: int = knob(1, "Lesson step", "none", "lesson", lo=1, hi=MAX_LESSON_STEPS, hideable=False, view=True)
 
     @property
     def num_directions(self) -> int:

@@ -6,16 +6,8 @@
 (d) ``unrolled_forward``: TensorFlow-1.x unrolled, batch in rows (unrolled.py)
 (e) bidirectional as PyTorch defines it (the core; see torch_naming.py)
 """
-from .functional import (
-    lstm_backward,
-    lstm_cell_backward,
-    lstm_cell_forward,
-    lstm_forward,
-    rnn_backward,
-    rnn_cell_backward,
-    rnn_cell_forward,
-    rnn_forward,
-)
+from .functional import (lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward, rnn_backward,
+                         rnn_cell_backward, rnn_cell_forward, rnn_forward)
 from .minimal import MinimalRNN
 from .torch_naming import from_torch_state_dict, to_torch_state_dict, torch_forward
 from .unrolled import unrolled_forward

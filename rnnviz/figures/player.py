@@ -37,6 +37,10 @@ Data contract (T steps, H units, O outputs, G gates, S equation slots, K = top-k
   colors       dict[str, str]       accent / muted / true-next / positive / negative / gate colours
   speed        float                initial play speed, steps per second (0.5-10)
   cmd          dict                 {"seq": int, "step": int, "unit": int}: jump there once per seq
+  highlight    dict (optional)      what a lesson's answer points at, outlined while the player is at
+                                    {"step", "unit"} (null: any): {"slot": an equation slot name,
+                                    "out": an output index, "steps": [input steps to mark in the strip]}
+                                    (not in ``sig``: a new highlight keeps the player as it is)
   eq           dict                 the equation as data: {"rows": [{"name", "sym", "num"}], "slots":
                                     [S names], "mode": "all" | "unit", "unit": int (-1 in mode
                                     "all"), "onehot": bool}; ``sym`` / ``num`` are MathML strings
@@ -129,6 +133,7 @@ def player_spec(
     speed: float = 2.0,
     eq_unit: int | None = None,
     max_eq_bytes: int = EQ_ALL_UNITS_MAX_BYTES,
+    highlight: dict | None = None,
 ) -> dict:
     """The player's ``data`` for one layer/direction/sample of ``trace``.
 
@@ -140,6 +145,7 @@ def player_spec(
     ``step`` / ``unit`` / ``seq``: the server's command (the browser jumps there once per ``seq``).
     ``eq_unit``: the chosen unit, used only when the equation numbers of all units would exceed
     ``max_eq_bytes`` (default: ``unit``); otherwise it does not enter the dict at all.
+    ``highlight``: what to outline (see the contract above), e.g. a lesson's revealed answer.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -246,7 +252,19 @@ def player_spec(
     data = {**meta, "sig": digest.hexdigest(),
             "cmd": {"seq": int(seq), "step": int(min(max(step, 0), T - 1)), "unit": int(min(max(unit, 0), H - 1))},
             "eq": eq, **arrays, "eq_vals": eq_vals}
+    if highlight:
+        data["highlight"] = _highlight(highlight, T, H, O)
     return data
+
+
+def _highlight(h: dict, T: int, H: int, O: int) -> dict:
+    """The highlight entry, checked: indices in range (else dropped), plain JSON types."""
+    def index(v, n):
+        return int(v) if isinstance(v, (int, np.integer)) and 0 <= v < n else None
+
+    return {"step": index(h.get("step"), T), "unit": index(h.get("unit"), H),
+            "slot": str(h["slot"]) if h.get("slot") else None, "out": index(h.get("out"), O),
+            "steps": [int(k) for k in h.get("steps") or () if index(k, T) is not None]}
 
 
 def equation_bytes_all_units(cell: str, notation: str, T: int, H: int, nonlinearity: str = "tanh") -> int:

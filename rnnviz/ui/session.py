@@ -43,6 +43,15 @@ TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it al
 EXPLORE_MODEL = "explore_model"  # Explore: which model its views read (a shipped one, or the page's)
 TRAIN_START = "train_start_from"  # Train: start from random weights or from a shipped model
 THEME_WATCH = "_theme_watch"  # the small component that reruns the page when the browser's theme changes
+EXPLORE_VIEW_WIDGET = "explore_view"  # Explore's view picker: a lesson's reveal opens Vanishing gradients
+# lessons (rnnviz/ui/lessons.py): the (lesson, step) the URL held after the last run; the
+# commitments {(lesson, q): LessonCommit}; the tally (right, asked); the (lesson, q, token) a teacher
+# revealed; what the step player outlines ({"slot", "out", "steps", "step", "unit"} or None); a bad
+# lesson link's message and the Config it was shown for
+LESSON_AT, LESSON_COMMITS, LESSON_TALLY = "_lesson_at", "_lesson_commits", "_lesson_tally"
+LESSON_SHOWN, LESSON_HIGHLIGHT, LESSON_ERROR = "_lesson_shown", "_lesson_highlight", "_lesson_error"
+LESSON_INPUT_ERROR = "_lesson_input_error"  # why the last Commit was not taken (no answer, not a number)
+LESSON_OPENED = "_lesson_opened"  # the (lesson, step) whose values were last applied
 
 
 def widget_key(name: str) -> str:
@@ -101,6 +110,15 @@ class TrainedHere:
         return head[: cut + 1] if cut > 0 else head
 
 
+@dataclass(frozen=True)
+class LessonCommit:
+    """A student's committed prediction for one lesson step, for the numbers it was made on."""
+
+    choice: str  # the option key, or the typed text
+    right: bool
+    token: tuple  # the model and inputs (and viewed sample) it was graded against
+
+
 @dataclass
 class TrainingJob:
     """What the Train tab is training: the settings that make a new job, and its progress."""
@@ -150,7 +168,7 @@ def external_model(cfg: Config) -> tuple[str, RNNModel, Vocab | None] | None:
     if name is not None:
         return shipped_model(name)
     if cfg.weights == "upload" and upload() is not None:
-        return upload().digest, upload().model, None
+        return upload().digest, upload().model, None  # a .npz holds no vocabulary
     trained_model = trained_active(cfg)
     if trained_model is not None:
         return trained_model.digest, trained_model.model, trained_model.vocab

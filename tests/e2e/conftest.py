@@ -34,7 +34,7 @@ def start_server(
 ) -> subprocess.Popen:
     """``streamlit run <script>`` on 127.0.0.1:port; returns once /_stcore/health answers ok.
 
-    Shared by the browser tests and the benchmarks (bench/app.py, bench/load.py): ``env`` adds
+    Shared by the browser tests and the benchmarks (bench/app.py, bench/unrolled.py): ``env`` adds
     environment variables, ``extra_args`` Streamlit options."""
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")

@@ -21,10 +21,9 @@ import pyarrow as pa
 import streamlit as st
 
 from ...app.knobs import bounds, label
+from ..client import bundle
 
-_HERE = Path(__file__).resolve().parent
-JS = (_HERE / "player.js").read_text(encoding="utf-8")
-CSS = (_HERE / "player.css").read_text(encoding="utf-8")
+JS, CSS = bundle(Path(__file__).resolve().parent, "player")  # with ../client's shared base
 COMPONENT = "rnnviz_player"
 STATE_NAMES = ("step", "unit", "speed")
 SPEED_RANGE = bounds("speed")

@@ -10,8 +10,6 @@
 // - Python hears step/unit/speed through setStateValue, throttled to <= 4 messages/s (final value
 //   always sent). Python moves the step only through data.cmd, applied once per cmd.seq.
 
-const STATES = new WeakMap();
-const SVGNS = "http://www.w3.org/2000/svg";
 const REPORT_MS = 250; // <= 4 state messages per second while scrubbing
 // While playing, no messages: each one reruns the fragment, and the browser's handling of that rerun
 // (React re-rendering the page, the URL) was measured at 100-350 ms long tasks on the real page, which
@@ -45,77 +43,22 @@ export default function (args) {
     s.el.dataset.calls = s.calls; // test hook: how often Streamlit invoked us (a re-send re-invokes)
     s.command(data.cmd);
   } catch (err) {
-    showError(root, err);
+    showError(root, err, "rp", "step player");
     return undefined;
   }
-  const mine = s;
-  return () => setTimeout(() => { // cleanup also runs before each re-invocation: tear down only when gone
-    if (!root.isConnected && STATES.get(root) === mine) { mine.destroy(); STATES.delete(root); }
-  });
-}
-
-function showError(root, err) {
-  let box = root.querySelector(".rp-error");
-  if (!box) {
-    box = document.createElement("div");
-    box.className = "rp rp-error";
-    root.appendChild(box);
-  }
-  box.innerHTML = '<p class="err"></p>';
-  box.firstChild.textContent = `The step player could not start: ${err && err.message ? err.message : err}`;
+  return cleanupWhenGone(root, s);
 }
 
 // ---------------------------------------------------------------- helpers
 
-const column = (d, name) => {
-  const t = d[name];
-  if (t == null) return null;
-  const col = typeof t.getChild === "function" ? t.getChild("value") : null;
-  if (!col) throw new Error(`array ${name} did not arrive as Arrow data`);
-  const a = col.toArray();
-  return a instanceof Float32Array ? a : Float32Array.from(a);
-};
-const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
-/** A number as equations.py writes it: 4 decimals, a real minus sign; overflow said in words. */
-export const fmt4 = (v) => {
-  if (Number.isNaN(v)) return "overflow";
-  if (v === Infinity) return "∞";
-  if (v === -Infinity) return "−∞";
-  return v.toFixed(4).replace("-", "−");
-};
 const fmtSigned = (v) => (Number.isFinite(v) && v >= 0 ? "+" : "") + fmt4(v);
 const fmtTick = (v) => {
   const r = Math.round(v * 1000) / 1000;
   const txt = Math.abs(r) >= 1000 ? r.toPrecision(3) : String(r);
   return txt.replace("-", "−");
 };
-const quoted = (label) => `‘${label}’`;
-function el(tag, cls, parent, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text != null) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
-}
-function svgEl(tag, attrs, parent) {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  if (parent) parent.appendChild(e);
-  return e;
-}
 /** Text with TeX-like subscripts ("h_{t−1}", "c_t") as <sub>, built from text nodes (never HTML). */
-function rich(node, text) {
-  node.textContent = "";
-  const re = /_\{([^}]*)\}|_([A-Za-z0-9])/g;
-  let last = 0;
-  for (let m; (m = re.exec(text));) {
-    if (m.index > last) node.appendChild(document.createTextNode(text.slice(last, m.index)));
-    el("sub", null, node, m[1] ?? m[2]);
-    last = re.lastIndex;
-  }
-  if (last < text.length) node.appendChild(document.createTextNode(text.slice(last)));
-  return node;
-}
+const rich = (node, text) => subscripted(node, text, /_\{([^}]*)\}|_([A-Za-z0-9])/g, (n, sub) => el("sub", null, n, sub));
 /** About `target` ticks on [0, n): multiples of 1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100 ... */
 function tickStep(n, target) {
   const raw = n / target;
@@ -132,24 +75,8 @@ function niceTicks(lo, hi, count) {
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return out;
 }
-function hexToRgb(hex) {
-  const h = hex.replace("#", "");
-  return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
-}
-/** 256-entry colour table from [[pos, "#rrggbb"], ...] stops (linear in RGB, as Plotly interpolates). */
-function colorTable(stops) {
-  const lut = new Uint8ClampedArray(256 * 3);
-  const st = stops.map(([p, c]) => [Number(p), hexToRgb(c)]);
-  for (let i = 0; i < 256; i++) {
-    const u = i / 255;
-    let k = 0;
-    while (k < st.length - 2 && u > st[k + 1][0]) k++;
-    const [p0, c0] = st[k], [p1, c1] = st[k + 1];
-    const w = p1 > p0 ? clamp((u - p0) / (p1 - p0), 0, 1) : 0;
-    for (let ch = 0; ch < 3; ch++) lut[i * 3 + ch] = Math.round(c0[ch] + (c1[ch] - c0[ch]) * w);
-  }
-  return lut;
-}
+/** 256-entry colour table (r, g, b bytes) from [[pos, "#rrggbb"], ...] stops. */
+const colorTable = (stops) => Uint8ClampedArray.from(colorRamp(stops).flat());
 function isKeyTarget(t) {
   if (!t || t.nodeType !== 1) return false;
   if (t.isContentEditable) return true;
@@ -397,6 +324,7 @@ function build(root, d, keep) {
       rects.push(r);
     }
     const tnRect = svgEl("rect", { class: "tn", x: 0, width: 0.76, y: VY, height: 0, visibility: "hidden" }, svg);
+    const hlRect = svgEl("rect", { class: "hlo", x: 0, width: 0.92, y: 0, height: VY, visibility: "hidden" }, svg);
     const labs = [];
     for (let i = 0; i < K; i++) labs.push(el("span", "plab", pb));
     const tnLab = el("span", "tnl", pb, tx.true_next);
@@ -412,7 +340,7 @@ function build(root, d, keep) {
       for (let k = 0; k < O; k += st) el("span", "tick", xax, String(k)).style.left = `${((k + 0.5) / O) * 100}%`;
     }
     rich(el("div", "axt", box), tx.out_title);
-    soft = { rects, tnRect, labs, tnLab, isTop: new Uint8Array(O) };
+    soft = { rects, tnRect, hlRect, labs, tnLab, isTop: new Uint8Array(O) };
   } else {
     rich(el("div", "nosoft", right), tx.no_output);
   }
@@ -508,6 +436,26 @@ function build(root, d, keep) {
   }
   spdIn.value = String(s.speed);
   spdOut.textContent = `${s.speed} /s`;
+
+  // a lesson's answer (d.highlight): its equation slot, output bar and input steps are outlined
+  // while the player is at its step and unit (null: any)
+  let hl = d.highlight || null, hlShown = false;
+  function drawHighlight() {
+    const on = !!hl && (hl.step == null || hl.step === s.step) && (hl.unit == null || hl.unit === s.unit);
+    if (!on && !hlShown) return; // nothing outlined, nothing to outline: no DOM work while stepping
+    for (const e of rp.querySelectorAll(".hl")) e.classList.remove("hl");
+    if (soft) soft.hlRect.setAttribute("visibility", "hidden");
+    hlShown = on;
+    rp.dataset.highlight = on ? "1" : "0";
+    if (!on) return;
+    if (hl.slot) for (const e of eqRows.querySelectorAll(`[data-slot="${CSS.escape(hl.slot)}"]`)) e.classList.add("hl");
+    if (soft && hl.out != null) {
+      soft.hlRect.setAttribute("x", hl.out + 0.04);
+      soft.hlRect.dataset.k = hl.out;
+      soft.hlRect.setAttribute("visibility", "visible");
+    }
+    if (!windowed) for (const k of hl.steps || []) stripCells[k]?.classList.add("hl");
+  }
 
   let liveTimer = null;
   function draw() {
@@ -624,6 +572,7 @@ function build(root, d, keep) {
       }
     }
     drawEquation();
+    drawHighlight();
     // text for people who do not see the charts
     const said = `Step ${t} of ${T - 1}: reading ${quoted(lab)}.${guesses}`;
     capt.textContent = said;
@@ -680,20 +629,16 @@ function build(root, d, keep) {
     if (wait <= 0) flush();
     else reportTimer ??= setTimeout(flush, wait);
   }
-  function go(t) {
-    t = clamp(Math.round(t), 0, T - 1);
-    if (t === s.step) return;
-    s.step = t;
+  /** Move the step or the unit (rounded, clamped to [0, n)): redraw and tell Python. */
+  function move(key, v, n) {
+    v = clamp(Math.round(v), 0, n - 1);
+    if (v === s[key]) return;
+    s[key] = v;
     draw();
     report();
   }
-  function setUnit(j) {
-    j = clamp(Math.round(j), 0, H - 1);
-    if (j === s.unit) return;
-    s.unit = j;
-    draw();
-    report();
-  }
+  const go = (t) => move("step", t, T);
+  const setUnit = (j) => move("unit", j, H);
   function stop() {
     if (!s.timer) return;
     clearInterval(s.timer);
@@ -820,7 +765,9 @@ function build(root, d, keep) {
     report();
   };
   s.update = (nd) => {
-    // the same model (same sig): only the equation numbers of the chosen unit can differ
+    // the same model (same sig): only the equation numbers of the chosen unit, or the highlight, can differ
+    const nh = nd.highlight || null;
+    if (JSON.stringify(nh) !== JSON.stringify(hl)) { hl = nh; hlShown = true; drawHighlight(); }
     const vals = column(nd, "eq_vals");
     if (nd.eq.unit !== eq.unit || vals.length !== eq.vals.length || nd.eq.mode !== eq.tpl.mode) {
       eq.tpl = nd.eq;

@@ -23,11 +23,10 @@ from ...app.compute import Computed
 from ...app.knobs import DIRECTIONS, Config
 from ...figures.unrolled import PROJECTOR_SIZES, unit_in_data, unrolled_spec
 from .. import compute, controls, session, state
+from ..client import bundle
 from ..common import state_kind
 
-_HERE = Path(__file__).resolve().parent
-JS = (_HERE / "unrolled.js").read_text(encoding="utf-8")
-CSS = (_HERE / "unrolled.css").read_text(encoding="utf-8")
+JS, CSS = bundle(Path(__file__).resolve().parent, "unrolled")  # with ../client's shared base
 COMPONENT = "rnnviz_unrolled"
 SPEC_ENTRIES = 4  # cached specs (each well under 1 MB, see figures/unrolled.py's size rules)
 

@@ -15,8 +15,6 @@
 // - State lives in a module-level WeakMap keyed by parentElement (Streamlit re-invokes this
 //   function when `data` changes and runs the returned cleanup before each re-invocation).
 
-const STATES = new WeakMap();
-const SVGNS = "http://www.w3.org/2000/svg";
 const LIVE_MS = 300; // the screen reader hears where stepping stopped, not every frame
 const OFF = "off";
 
@@ -39,115 +37,35 @@ export default function (args) {
     s.calls += 1;
     s.el.dataset.calls = s.calls; // test hook: how often Streamlit invoked us
   } catch (err) {
-    showError(root, err);
+    showError(root, err, "ru", "unrolled view");
     return undefined;
   }
-  const mine = s;
-  return () => setTimeout(() => {
-    if (!root.isConnected && STATES.get(root) === mine) { mine.destroy(); STATES.delete(root); }
-  });
-}
-
-function showError(root, err) {
-  let box = root.querySelector(".ru-error");
-  if (!box) {
-    box = document.createElement("div");
-    box.className = "ru ru-error";
-    root.appendChild(box);
-  }
-  box.innerHTML = '<p class="err"></p>';
-  box.firstChild.textContent = `The unrolled view could not start: ${err && err.message ? err.message : err}`;
+  return cleanupWhenGone(root, s);
 }
 
 // ---------------------------------------------------------------- helpers
 
-const column = (d, name) => {
-  const t = d[name];
-  if (t == null) return null;
-  const col = typeof t.getChild === "function" ? t.getChild("value") : null;
-  if (!col) throw new Error(`array ${name} did not arrive as Arrow data`);
-  const a = col.toArray();
-  return a instanceof Float32Array ? a : Float32Array.from(a);
-};
-const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
-const fmt4 = (v) => {
-  if (v == null) return "…";
-  if (Number.isNaN(v)) return "overflow";
-  if (v === Infinity) return "∞";
-  if (v === -Infinity) return "−∞";
-  return v.toFixed(4).replace("-", "−");
-};
 const pct = (p) => (Number.isFinite(p) ? `${(p * 100).toFixed(1)}%` : fmt4(p));
-const quoted = (label) => `‘${label}’`;
 const num = (t) => (t < 0 ? `−${-t}` : String(t));
 /** A label template at step t: "#" is the step index ("h_{#}" -> "h_{3}"). */
 const at = (tpl, t) => tpl.split("#").join(num(t));
 /** Plain text of a label (tooltips, captions, aria): "h_{3}" -> "h_3". */
 const plain = (text) => text.replace(/_\{([^}]*)\}/g, "_$1");
-function el(tag, cls, parent, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text != null) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
-}
-function svgEl(tag, attrs, parent) {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  if (parent) parent.appendChild(e);
-  return e;
-}
 /** SVG text with "_{...}" subscripts as <tspan baseline-shift="sub">, from text nodes (never markup). */
 function richSvg(node, text) {
   if (node.__txt === text) return node;
   node.__txt = text;
-  node.textContent = "";
-  const re = /_\{([^}]*)\}/g;
-  let last = 0;
-  for (let m; (m = re.exec(text));) {
-    if (m.index > last) node.appendChild(document.createTextNode(text.slice(last, m.index)));
-    svgEl("tspan", { "baseline-shift": "sub", class: "sub" }, node).textContent = m[1];
-    last = re.lastIndex;
-  }
-  if (last < text.length) node.appendChild(document.createTextNode(text.slice(last)));
-  return node;
+  return subscripted(node, text, /_\{([^}]*)\}/g,
+    (n, sub) => { svgEl("tspan", { "baseline-shift": "sub", class: "sub" }, n).textContent = sub; });
 }
 /** The same for HTML (<sub>). */
-function richHtml(node, text) {
-  node.textContent = "";
-  const re = /_\{([^}]*)\}/g;
-  let last = 0;
-  for (let m; (m = re.exec(text));) {
-    if (m.index > last) node.appendChild(document.createTextNode(text.slice(last, m.index)));
-    el("sub", null, node, m[1]);
-    last = re.lastIndex;
-  }
-  if (last < text.length) node.appendChild(document.createTextNode(text.slice(last)));
-  return node;
-}
+const richHtml = (node, text) => subscripted(node, text, /_\{([^}]*)\}/g, (n, sub) => el("sub", null, n, sub));
 function setAttr(node, name, value) {
   const key = `__${name}`;
   if (node[key] !== value) { node.setAttribute(name, value); node[key] = value; }
 }
-function hexToRgb(hex) {
-  const h = hex.replace("#", "");
-  return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
-}
-/** 256 CSS colours from [[pos, "#rrggbb"], ...] stops (linear in RGB, as Plotly interpolates). */
-function colorTable(stops) {
-  const st = stops.map(([p, c]) => [Number(p), hexToRgb(c)]);
-  const out = [];
-  for (let i = 0; i < 256; i++) {
-    const u = i / 255;
-    let k = 0;
-    while (k < st.length - 2 && u > st[k + 1][0]) k++;
-    const [p0, c0] = st[k], [p1, c1] = st[k + 1];
-    const w = p1 > p0 ? clamp((u - p0) / (p1 - p0), 0, 1) : 0;
-    const ch = [0, 1, 2].map((j) => Math.round(c0[j] + (c1[j] - c0[j]) * w));
-    out.push(`rgb(${ch[0]},${ch[1]},${ch[2]})`);
-  }
-  return out;
-}
+/** 256 CSS colours from [[pos, "#rrggbb"], ...] stops. */
+const colorTable = (stops) => colorRamp(stops).map(([r, g, b]) => `rgb(${r},${g},${b})`);
 /** An arrow from (x1, y1) to (x2, y2): the line and a filled head, one path. */
 function arrowPath(x1, y1, x2, y2, head = 7) {
   const a = Math.atan2(y2 - y1, x2 - x1), w = head * 0.55;
@@ -638,64 +556,38 @@ function build(root, d, keep) {
       box("h", 900, 78, 112, 50, "res");
       wire([[870, 103], [900, 103]]);
     } else if (cell === "lstm") {
-      box("cprev", 10, 27, 180, 50);
-      op(320, 52, "⊙");
-      op(560, 52, "+");
-      box("c", 850, 27, 160, 50, "res");
-      wire([[190, 52], [305, 52]]);
-      wire([[335, 52], [545, 52]]);
-      wire([[575, 52], [850, 52]]);
-      label("fc", 440, 40);
-      op(560, 142, "⊙");
-      wire([[560, 127], [560, 67]]);
-      label("ig", 576, 104, "start");
-      box("tanhc", 710, 112, 120, 46);
-      wire([[770, 52], [770, 112]]);
-      op(770, 212, "⊙");
-      wire([[770, 158], [770, 197]]);
-      box("h", 850, 187, 160, 50, "res");
-      wire([[785, 212], [850, 212]]);
-      box("f", 255, 255, 130, 56, "gate");
-      box("i", 405, 255, 130, 56, "gate");
-      box("g", 555, 255, 130, 56, "gate tanh");
-      box("o", 705, 255, 130, 56, "gate");
-      wire([[320, 255], [320, 67]]);
-      wire([[470, 255], [470, 142], [545, 142]]);
-      wire([[620, 255], [620, 142], [575, 142]]);
-      wire([[770, 255], [770, 227]]);
+      // the cell state along the top: c_{t−1} ⊙ f, + i ⊙ g, = c_t
+      box("cprev", 10, 27, 180, 50); op(320, 52, "⊙"); op(560, 52, "+"); box("c", 850, 27, 160, 50, "res");
+      wire([[190, 52], [305, 52]]); wire([[335, 52], [545, 52]]); wire([[575, 52], [850, 52]]); label("fc", 440, 40);
+      op(560, 142, "⊙"); wire([[560, 127], [560, 67]]); label("ig", 576, 104, "start"); // i ⊙ g into the +
+      // h_t = o ⊙ tanh(c_t)
+      box("tanhc", 710, 112, 120, 46); wire([[770, 52], [770, 112]]);
+      op(770, 212, "⊙"); wire([[770, 158], [770, 197]]); box("h", 850, 187, 160, 50, "res"); wire([[785, 212], [850, 212]]);
+      // the four gates, fed by one bus (x_t and h_{t−1})
+      [["f", 255, "gate"], ["i", 405, "gate"], ["g", 555, "gate tanh"], ["o", 705, "gate"]]
+        .forEach(([name, x, cls]) => box(name, x, 255, 130, 56, cls));
+      wire([[320, 255], [320, 67]]); wire([[470, 255], [470, 142], [545, 142]]);
+      wire([[620, 255], [620, 142], [575, 142]]); wire([[770, 255], [770, 227]]);
       line([[215, 334], [770, 334]]);
       for (const cx of [320, 470, 620, 770]) wire([[cx, 334], [cx, 311]]);
       label("bus", 205, 339, "end");
     } else {
-      box("hprev", 10, 27, 180, 50);
-      op(640, 52, "⊙");
-      op(820, 52, "+");
-      box("h", 860, 27, 150, 50, "res");
-      wire([[190, 52], [625, 52]]);
-      wire([[655, 52], [805, 52]]);
-      wire([[835, 52], [860, 52]]);
-      label("zh", 730, 38);
-      box("z", 575, 105, 130, 56, "gate");
-      wire([[640, 105], [640, 67]]);
-      wire([[640, 205], [640, 161]]);
+      // h along the top: h_{t−1} ⊙ z, + (1 − z) ⊙ n, = h_t
+      box("hprev", 10, 27, 180, 50); op(640, 52, "⊙"); op(820, 52, "+"); box("h", 860, 27, 150, 50, "res");
+      wire([[190, 52], [625, 52]]); wire([[655, 52], [805, 52]]); wire([[835, 52], [860, 52]]); label("zh", 730, 38);
+      // z, from its inputs below into the top ⊙
+      box("z", 575, 105, 130, 56, "gate"); wire([[640, 105], [640, 67]]); wire([[640, 205], [640, 161]]);
       label("zin", 650, 200, "start");
-      op(820, 133, "⊙");
-      wire([[705, 133], [805, 133]]);
-      label("omz", 755, 124);
-      wire([[820, 118], [820, 67]]);
-      label("omzn", 836, 100, "start");
-      box("n", 755, 215, 130, 56, "gate tanh");
-      wire([[820, 215], [820, 148]]);
-      wire([[820, 320], [820, 271]]);
+      // (1 − z) ⊙ n into the top +
+      op(820, 133, "⊙"); wire([[705, 133], [805, 133]]); label("omz", 755, 124);
+      wire([[820, 118], [820, 67]]); label("omzn", 836, 100, "start");
+      // n, from r ⊙ (W_hn h + b_hn) and its own inputs
+      box("n", 755, 215, 130, 56, "gate tanh"); wire([[820, 215], [820, 148]]); wire([[820, 320], [820, 271]]);
       label("nin", 820, 340);
-      op(440, 243, "⊙");
-      wire([[455, 243], [755, 243]]);
-      label("rhn", 590, 266);
-      wire([[440, 52], [440, 228]]);
-      label("hn", 452, 92, "start");
-      box("r", 215, 215, 130, 56, "gate");
-      wire([[345, 243], [425, 243]]);
-      wire([[280, 320], [280, 271]]);
+      op(440, 243, "⊙"); wire([[455, 243], [755, 243]]); label("rhn", 590, 266);
+      wire([[440, 52], [440, 228]]); label("hn", 452, 92, "start");
+      // r, from its inputs into that ⊙
+      box("r", 215, 215, 130, 56, "gate"); wire([[345, 243], [425, 243]]); wire([[280, 320], [280, 271]]);
       label("rin", 280, 340);
     }
     return parts;

@@ -11,6 +11,7 @@ from ...app.compute import Computed
 from ...app.knobs import HIDEABLE, KNOBS, Config, label
 from ...export import trace_npz
 from ...weights_io import save_npz
+from .. import worksheet
 
 
 def page_url() -> str:
@@ -48,3 +49,9 @@ def render(cfg: Config, computed: Computed) -> None:
                             key="download_params", help="weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, …, out.weight, out.bias")
     st.caption("Each chart's toolbar has a camera button that saves it as PNG. "
                "Upload parameters in the sidebar: Weights → upload .npz.")
+
+    st.subheader("Worksheet: one step by hand")
+    st.caption("A printable sheet for a small network (hidden, input and length up to 4): its weights, inputs and "
+               "initial state rounded to 2 decimals, empty boxes for every step, and an answer key computed from "
+               "the printed numbers.")
+    worksheet.section(cfg, computed, link_for=link, key="share_worksheet")

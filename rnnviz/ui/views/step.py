@@ -10,6 +10,7 @@ changed elsewhere (the URL, another tab, a lesson), never to echo a report.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -29,7 +30,8 @@ from .. import unrolled
 from ..timing import timed
 
 SPEC_ENTRIES = 8  # cached player specs (each holds the viewed layer's arrays, ~1-8 MB at 512 x 500)
-_NOT_DRAWN = ("step", "unit", "speed", "hide", "note", "unrolled")  # view fields the data does not hold (or only via the command)
+# view fields the player's data does not hold (or only through the command)
+_NOT_DRAWN = ("step", "unit", "speed", "hide", "note", "unrolled", "lesson", "q")
 
 
 def render(cfg: Config, computed: Computed) -> None:
@@ -74,7 +76,7 @@ def _steps() -> None:
         cfg = _apply_report(state.current())
         computed = compute.current(cfg)
         command = _command(cfg, remount=not mounted, model=compute.model_token(cfg))
-        spec = _spec(cfg, computed, command)
+        spec = _spec(cfg, computed, command, session.get(session.LESSON_HIGHLIGHT))
         shown = player(spec, key=session.PLAYER)
         if session.get(session.PLAYER_REPORT) is None:  # its first value is our own default, not a report
             session.put(session.PLAYER_REPORT, tuple(shown.get(n) for n in ("step", "unit", "speed")))
@@ -124,39 +126,45 @@ def _command(cfg: Config, *, remount: bool, model: tuple) -> dict:
     return command
 
 
-def _spec(cfg: Config, computed: Computed, command: dict) -> dict:
+def _spec(cfg: Config, computed: Computed, command: dict, highlight: dict | None = None) -> dict:
     """The player's data, the very same dict while nothing it shows changed (then Streamlit does
     not re-send it). The chosen unit enters it only when the equation numbers of all units would
-    be too big to send (hidden 512 x length 500)."""
+    be too big to send (hidden 512 x length 500). ``highlight``: what a lesson's revealed answer
+    outlines (rnnviz/ui/lessons.py)."""
     view = tuple((name, getattr(cfg, name)) for name in VIEW_FIELDS if name not in _NOT_DRAWN)
     eq_unit = cfg.unit if unit_in_data(cfg.cell, cfg.notation, cfg.length, cfg.hidden) else -1
     return _cached_spec(compute.model_token(cfg), view, command["seq"], command["step"], command["unit"], eq_unit,
-                        command["speed"], computed)
+                        command["speed"], json.dumps(highlight, sort_keys=True) if highlight else "", computed)
 
 
 @st.cache_resource(max_entries=SPEC_ENTRIES, show_spinner=False)
 def _cached_spec(model_token: tuple, view: tuple, seq: int, step: int, unit: int, eq_unit: int, speed: float,
-                 _computed: Computed) -> dict:
+                 highlight: str, _computed: Computed) -> dict:
     # cache_resource, not cache_data: the same object comes back, so its Arrow form is made once
-    v = dict(view)
-    cfg = replace(_computed.cfg, **v)  # the computation's Config is keyed on the model only: add the view
-    batch, trace = _computed.batch, _computed.trace
-    sample = v["sample"]
-    targets = batch.targets(sample)
+    cfg = replace(_computed.cfg, **dict(view))  # the computation's Config is keyed on the model only: add the view
+    return spec_for(cfg, _computed.batch, _computed.trace, _computed.model, step=step, unit=unit, seq=seq, speed=speed,
+                    eq_unit=None if eq_unit < 0 else eq_unit, highlight=json.loads(highlight) if highlight else None)
+
+
+def spec_for(cfg: Config, batch, trace, model, *, step: int, unit: int, seq: int, speed: float,
+             eq_unit: int | None = None, highlight: dict | None = None) -> dict:
+    """The player's data for ``cfg``'s view (layer, direction, sample, look) of ``trace``: the page's,
+    or a lesson's trace cut short before the step it asks about."""
+    sample = min(cfg.sample, trace.batch_size - 1)
     meaning = prose.output_meaning(cfg)  # "true next" only for a next-token model
-    symbol = "h" if v["direction"] == "reverse" else state_symbol(cfg)  # the reverse direction: PyTorch's h
+    symbol = "h" if cfg.direction == "reverse" else state_symbol(cfg)  # the reverse direction: PyTorch's h
     out_labels = None
     if trace.probs is not None:
         size = trace.probs.shape[-1]
         labels = batch.token_labels
         out_labels = labels if labels and len(labels) == size else [str(i) for i in range(size)]
     return player_spec(
-        trace, _computed.model, layer=v["layer"], direction=["forward", "reverse"].index(v["direction"]),
+        trace, model, layer=cfg.layer, direction=["forward", "reverse"].index(cfg.direction),
         sample=sample, step_labels=batch.step_labels(sample), output_labels=out_labels,
-        true_next=targets if meaning.show_true_next else None, kind=state_kind(cfg), topk=v["topk"],
-        notation=v["notation"], step=step, unit=unit, seq=seq, speed=speed, eq_unit=None if eq_unit < 0 else eq_unit,
+        true_next=batch.targets(sample) if meaning.show_true_next else None, kind=state_kind(cfg), topk=cfg.topk,
+        notation=cfg.notation, step=step, unit=unit, seq=seq, speed=speed, eq_unit=eq_unit,
         texts={"out_title": meaning.axis_title or "output", "dh_bars": prose.change_label(cfg, symbol)},
-        **_look(v["layout"], v["palette"], state_kind(cfg)),
+        **_look(cfg.layout, cfg.palette, state_kind(cfg)), highlight=highlight,
     )
 
 
