@@ -37,6 +37,7 @@ PLAYER, PLAYER_COMMAND, PLAYER_SEEN, PLAYER_REPORT = "player", "_player_command"
 UNROLLED, UNROLLED_PICKED = "unrolled_view", "_unrolled_picked"
 NEURON_RANKING = "_neuron_ranking"  # Explore: the ranking the unit picker was last reset for
 LAST_COMPUTED = "_last_computed"  # (cache key, Computed) this session used last: reruns skip the cache lookup
+LAST_SPEC = "_last_spec"  # (cache key, player data) the step player got last: the same, for its data
 # widget keys that code outside the widget's own call reads or writes
 PRESET_WIDGET, UPLOAD_WIDGET, NEURON_UNIT_WIDGET = "preset", "upload_file", "neuron_unit"
 TAB = "tab"  # the open tab, bound to the URL by st.tabs (the codec leaves it alone)

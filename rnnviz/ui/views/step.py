@@ -133,8 +133,16 @@ def _spec(cfg: Config, computed: Computed, command: dict, highlight: dict | None
     outlines (rnnviz/ui/lessons.py)."""
     view = tuple((name, getattr(cfg, name)) for name in VIEW_FIELDS if name not in _NOT_DRAWN)
     eq_unit = cfg.unit if unit_in_data(cfg.cell, cfg.notation, cfg.length, cfg.hidden) else -1
-    return _cached_spec(compute.model_token(cfg), view, command["seq"], command["step"], command["unit"], eq_unit,
-                        command["speed"], json.dumps(highlight, sort_keys=True) if highlight else "", computed)
+    key = (compute.model_token(cfg), view, command["seq"], command["step"], command["unit"], eq_unit,
+           command["speed"], json.dumps(highlight, sort_keys=True) if highlight else "")
+    # Most reruns are step reports that change nothing here: the session's last spec is compared
+    # as a tuple, which skips st.cache_resource's argument hashing (several ms a report)
+    last = session.get(session.LAST_SPEC)
+    if last is not None and last[0] == key:
+        return last[1]
+    spec = _cached_spec(*key, computed)
+    session.put(session.LAST_SPEC, (key, spec))
+    return spec
 
 
 @st.cache_resource(max_entries=SPEC_ENTRIES, show_spinner=False)
