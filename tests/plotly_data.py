@@ -42,10 +42,16 @@ def step_title(spec: dict) -> str:
 def player(at) -> tuple[dict, dict[str, np.ndarray]]:
     """The step player's data as the browser receives it: the JSON half and the decoded Arrow arrays
     (1-D float32, reshape with meta["T"], meta["H"] ...)."""
-    import pyarrow as pa
-
     # the page's other component (the theme watcher, rnnviz/ui/theme.py) is not the player
     (element,) = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("rnnviz_player")]
+    return component_data(element)
+
+
+def component_data(element) -> tuple[dict, dict[str, np.ndarray]]:
+    """A components-v2 element's data as the browser receives it: the JSON half and the decoded
+    one-column ("value") Arrow tables."""
+    import pyarrow as pa
+
     meta = json.loads(element.proto.mixed.json)
     arrays = {}
     for key, value in list(meta.items()):
@@ -54,6 +60,16 @@ def player(at) -> tuple[dict, dict[str, np.ndarray]]:
             arrays[key] = pa.ipc.open_stream(blob).read_all().column("value").to_numpy()
             del meta[key]
     return meta, arrays
+
+
+def hexed(scale) -> list[list]:
+    """plotly.colors' 'rgb(r, g, b)' / '#rrggbb' stops as [position, '#rrggbb']."""
+    out = []
+    for p, c in scale:
+        if c.startswith("rgb"):
+            c = "#" + "".join(f"{int(v):02x}" for v in c[c.index("(") + 1:-1].split(","))
+        out.append([round(float(p), 9), c.lower()])
+    return out
 
 
 def report(at, **state) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from conftest import open_app, rerun
 from player_reference import reference_direction
-from plotly_data import charts, decode, figure, player
+from plotly_data import charts, decode, figure, hexed, player
 
 from rnnviz import pretrained
 
@@ -48,16 +48,6 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 def encode(vocab: list[str], text: str) -> np.ndarray:
     return np.array([vocab.index(c) for c in text])
-
-
-def hexed(scale) -> list[list]:
-    """plotly.colors' 'rgb(r, g, b)' / '#rrggbb' stops as [position, '#rrggbb']."""
-    out = []
-    for p, c in scale:
-        if c.startswith("rgb"):
-            c = "#" + "".join(f"{int(v):02x}" for v in c[c.index("(") + 1:-1].split(","))
-        out.append([round(float(p), 9), c.lower()])
-    return out
 
 
 # --- Weights = trained:<name> --------------------------------------------------------------------

@@ -5,6 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
+from gradcheck import relative_error
 
 from rnnviz.backprop import backward, parameter_arrays, softmax_cross_entropy
 from rnnviz.compat import to_torch_state_dict
@@ -84,10 +85,6 @@ def test_gradients_match_torch_autograd(cell, nonlinearity, num_layers, bidirect
         np.testing.assert_allclose(g.c0, state[1].grad.numpy(), rtol=0, atol=1e-10)
     if not tokens:
         np.testing.assert_allclose(g.inputs, xt.grad.numpy(), rtol=0, atol=1e-10)
-
-
-def relative_error(a, b):
-    return np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12)
 
 
 @pytest.mark.parametrize("cell,nonlinearity", CONFIGS)

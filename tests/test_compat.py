@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradcheck import relative_error, central_difference
 
 from rnnviz.compat import (
     MinimalRNN,
@@ -59,24 +60,6 @@ def np_lstm_step(xt, a_prev, c_prev, p):
     ot = np_sigmoid(p["Wo"] @ concat + p["bo"])
     a_next = ot * np.tanh(c_next)
     return a_next, c_next, np_softmax_columns(p["Wy"] @ a_next + p["by"]), (ft, it, cct, ot)
-
-
-def relative_error(a, b):
-    return np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12)
-
-
-def central_difference(loss, array, eps=1e-6):
-    """d loss / d array, perturbing ``array`` in place one entry at a time."""
-    grad = np.zeros_like(array)
-    for idx in np.ndindex(array.shape):
-        old = array[idx]
-        array[idx] = old + eps
-        plus = loss()
-        array[idx] = old - eps
-        minus = loss()
-        array[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def rnn_parameters(rng, n_x, n_a, n_y, scale=0.7):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradcheck import relative_error, central_difference
 
 from rnnviz.compat import (
     lstm_backward,
@@ -70,24 +71,6 @@ def rnn_parameters(rng, n_x, n_a, n_y=2, scale=0.7):
     return {"Wax": rng.standard_normal((n_a, n_x)) * scale, "Waa": rng.standard_normal((n_a, n_a)) * scale,
             "Wya": rng.standard_normal((n_y, n_a)) * scale, "ba": rng.standard_normal((n_a, 1)) * scale,
             "by": rng.standard_normal((n_y, 1)) * scale}
-
-
-def relative_error(a, b):
-    return np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12)
-
-
-def central_difference(loss, array, eps=1e-6):
-    """d loss / d array, perturbing ``array`` in place one entry at a time."""
-    grad = np.zeros_like(array)
-    for idx in np.ndindex(array.shape):
-        old = array[idx]
-        array[idx] = old + eps
-        plus = loss()
-        array[idx] = old - eps
-        minus = loss()
-        array[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def notebook_draws(*shapes):

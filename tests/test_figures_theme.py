@@ -14,6 +14,7 @@ import plotly.colors as pc
 import plotly.graph_objects  # noqa: F401  (to_figure imports it lazily)
 import plotly.io as pio
 import pytest
+from plotly_data import hexed
 
 from rnnviz.figures import explore as fig_explore, model as fig_model, style
 
@@ -41,15 +42,6 @@ SPECS = {
     "guesses": lambda: fig_explore.guesses_figure("hey", np.array([[0, 1], [1, 2], [2, 0]]),
                                                   np.array([[.6, .3], [.5, .4], [.9, .1]]), ["a", "b", "c"]),
 }
-
-
-def hexed(scale) -> list[list]:
-    out = []
-    for p, c in scale:
-        if c.startswith("rgb"):
-            c = "#" + "".join(f"{int(v):02x}" for v in c[c.index("(") + 1:-1].split(","))
-        out.append([round(float(p), 9), c.lower()])
-    return out
 
 
 def colours(obj, key="") -> list[str]:

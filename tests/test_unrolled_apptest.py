@@ -4,13 +4,11 @@ independent loop, the view's data does not change with the step (no re-send), an
 browser sends back is validated (never a traceback)."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from conftest import open_app, rerun
-from plotly_data import report
+from plotly_data import component_data, report
 
 from rnnviz.network import forward, init_model
 from rnnviz.ui.unrolled import COMPONENT, read_pick
@@ -27,13 +25,7 @@ def views(at) -> list:
 def view(at) -> tuple[dict, dict[str, np.ndarray], bytes]:
     """The view's data as the browser receives it: JSON half, decoded Arrow arrays, the element's bytes."""
     (element,) = views(at)
-    meta = json.loads(element.proto.mixed.json)
-    arrays = {}
-    for key, value in list(meta.items()):
-        if isinstance(value, dict) and "__streamlit_arrow_ref__" in value:
-            blob = element.proto.mixed.arrow_blobs[value["__streamlit_arrow_ref__"]].data
-            arrays[key] = pa.ipc.open_stream(blob).read_all().column("value").to_numpy()
-            del meta[key]
+    meta, arrays = component_data(element)
     return meta, arrays, element.proto.SerializeToString()
 
 
