@@ -25,6 +25,16 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which is not allowed here: {report.longrepr}"
 
 
+@pytest.fixture
+def keep_global_numpy_rng():
+    """Tests that seed NumPy's global RNG (as the textbooks do) leave it as it was."""
+    import numpy as np
+
+    state = np.random.get_state()
+    yield
+    np.random.set_state(state)
+
+
 # --- AppTest helpers shared by the UI tests (import them: ``from conftest import open_app, rerun``) ---
 
 @pytest.fixture

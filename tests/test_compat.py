@@ -23,12 +23,7 @@ from rnnviz.compat import (
 ATOL = 1e-10
 
 
-@pytest.fixture(autouse=True)
-def keep_global_numpy_rng():
-    """Tests seed NumPy's global RNG (as the textbooks do); leave it as it was."""
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.usefixtures("keep_global_numpy_rng")
 
 
 # --- plain-NumPy textbook code, written independently of rnnviz ------------------------------

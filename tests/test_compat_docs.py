@@ -11,7 +11,6 @@ import io
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "formulations.md"
@@ -46,11 +45,7 @@ def test_the_section_shows_the_three_visitors():
     ]
 
 
-@pytest.fixture(autouse=True)
-def keep_global_numpy_rng():
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.usefixtures("keep_global_numpy_rng")
 
 
 @pytest.mark.parametrize(

@@ -28,11 +28,7 @@ CELL_GRADS = ("dxt", "da_prev", "dc_prev", "dWf", "dbf", "dWi", "dbi", "dWc", "d
 SEQ_GRADS = ("dx", "da0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
 
 
-@pytest.fixture(autouse=True)
-def keep_global_numpy_rng():
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.usefixtures("keep_global_numpy_rng")
 
 
 # --- plain NumPy, written independently of rnnviz --------------------------------------------
